@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs when it is missing, and is quiet and fast
+# when everything is present:
+#   - a Java runtime and Debian's ZooKeeper server (for the real-ZooKeeper tests);
+#   - a terraform CLI (for the provider's acceptance tests): the one on PATH if
+#     any, otherwise terraform v$TERRAFORM_VERSION built with `go install` into
+#     the project-local $TOOLS/bin.
+set -euo pipefail
+
+: "${TOOLS:?TOOLS must name the project-local tool folder}"
+: "${TERRAFORM_VERSION:?TERRAFORM_VERSION must be set}"
+
+zookeeper_jar=/usr/share/java/zookeeper.jar
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    echo "deps: need root to run: $* (re-run 'make deps' as root or install it by hand)" >&2
+    return 1
+  fi
+}
+
+if ! command -v java >/dev/null 2>&1 || [ ! -f "$zookeeper_jar" ]; then
+  echo "deps: installing Java and ZooKeeper from Debian packages"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    default-jre-headless zookeeper >/dev/null
+fi
+
+if ! command -v terraform >/dev/null 2>&1; then
+  echo "deps: no terraform on PATH; building terraform v$TERRAFORM_VERSION into $TOOLS/bin (one-off, a few minutes)"
+  mkdir -p "$TOOLS/bin"
+  GOBIN="$TOOLS/bin" GOFLAGS= go install "github.com/hashicorp/terraform@v$TERRAFORM_VERSION"
+fi
