@@ -1,0 +1,18 @@
+// Package offers evaluates Mesos resource offers against what a broker pod
+// needs, and says in words why an offer does not fit.
+//
+// A pod that has never run gets fresh dynamic reservations: every resource
+// it uses (cpus, mem, ports, disk, and the default executor's share) is
+// RESERVEd for the service's role with a unique `resource_id` label, and its
+// disk becomes a persistent volume with CREATE. A pod that ran before is
+// sticky: it is only ever relaunched on the resources that carry its own
+// resource_id labels, which Mesos offers back on the same agent, so the
+// broker finds its data again.
+//
+// Reserved resources whose resource_id belongs to no pod of the service are
+// unexpected: Cleanup turns them into DESTROY and UNRESERVE operations, so
+// that nothing stays reserved after a pod is replaced or the service is
+// uninstalled.
+//
+// Everything here is pure computation on mesos-go types: no I/O.
+package offers
