@@ -1,0 +1,77 @@
+package plan
+
+import (
+	"fmt"
+
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
+)
+
+// DeployPlanName is the name of the deploy plan (also used for updates).
+const DeployPlanName = "deploy"
+
+// BrokerPhaseName is the one phase of the deploy plan.
+const BrokerPhaseName = "broker"
+
+// PodState is what the service layer knows about one broker pod when it
+// builds a plan (from its stored task and latest status).
+type PodState struct {
+	// TaskID of the task last launched for the pod; "" if never launched.
+	TaskID string
+	// ConfigHash the task was launched with (spec.PodConfigHash).
+	ConfigHash string
+	// State is the task's latest Mesos state; "" when unknown.
+	State TaskState
+	// Ready is true once the task's readiness check passed.
+	Ready bool
+	// PermanentlyFailed is set for a pod being replaced: the recovery plan
+	// owns it, so the deploy step counts it complete (as DC/OS does).
+	PermanentlyFailed bool
+}
+
+// NewDeploy builds the deploy plan of a spec: one phase "broker" with the
+// spec's deploy strategy and one step "kafka-<i>:[broker]" per broker. A
+// step starts COMPLETE when its broker runs the target configuration and
+// passed its readiness check; STARTING or STARTED when the target
+// configuration is being launched; PENDING otherwise (never launched,
+// failed, or running an older configuration: an update relaunches it).
+// pods is indexed by broker index; missing entries are never-launched pods.
+// The plan's key (for Overrides) is the spec's hash unless WithKey says
+// otherwise.
+func NewDeploy(s spec.ServiceSpec, pods map[int]PodState, opts ...Option) (*Plan, error) {
+	strategy, err := ParseStrategy(s.DeployStrategy)
+	if err != nil {
+		return nil, fmt.Errorf("building the deploy plan of %q: %w", s.Name, err)
+	}
+	target := s.PodConfigHash()
+	steps := make([]StepSpec, 0, s.BrokerCount())
+	for i := range s.BrokerCount() {
+		st := StepSpec{Name: spec.StepName(i), Pod: spec.PodInstanceName(i), PodIndex: i}
+		st.Status, st.TaskIDs = initialStatus(pods[i], target)
+		steps = append(steps, st)
+	}
+	opts = append([]Option{WithKey(s.Hash())}, opts...)
+	return New(DeployPlanName, Serial, []PhaseSpec{{Name: BrokerPhaseName, Strategy: strategy, Steps: steps}}, opts...)
+}
+
+// initialStatus follows DC/OS DefaultStepFactory, extended so that a launch
+// of the target configuration that was under way when the scheduler
+// restarted is resumed instead of relaunched.
+func initialStatus(pod PodState, target string) (Status, []string) {
+	switch {
+	case pod.PermanentlyFailed:
+		return Complete, nil
+	case pod.TaskID == "" || pod.ConfigHash != target:
+		return Pending, nil
+	}
+	switch pod.State.normal() {
+	case TaskRunning:
+		if pod.Ready {
+			return Complete, nil
+		}
+		return Started, []string{pod.TaskID}
+	case TaskStaging, TaskStarting:
+		return Starting, []string{pod.TaskID}
+	default:
+		return Pending, nil
+	}
+}
