@@ -12,7 +12,3 @@ import (
 func runServe(context.Context, []string, io.Writer, io.Writer) error {
 	return errors.New("not available yet: the scheduler core is still being built (see README status)")
 }
-
-func runDev(context.Context, []string, io.Writer, io.Writer) error {
-	return errors.New("not available yet: the scheduler core is still being built (see README status)")
-}
