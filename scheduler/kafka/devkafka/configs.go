@@ -1,0 +1,382 @@
+package devkafka
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/admin/topicconfig"
+)
+
+// configEntry is one config as DescribeConfigs reports it.
+type configEntry = kmsg.DescribeConfigsResponseResourceConfig
+
+// topicConfigEntries lists a topic's configs the way Kafka does: the
+// topic's own value (DYNAMIC_TOPIC_CONFIG), else the broker's
+// server.properties value (STATIC_BROKER_CONFIG), else Kafka's default
+// (DEFAULT_CONFIG). names limits the list; nil means every config.
+func (b *Broker) topicConfigEntries(t *Topic, names []string, withSynonyms bool) []configEntry {
+	wanted := map[string]bool{}
+	for _, n := range names {
+		wanted[n] = true
+	}
+	var out []configEntry
+	for _, k := range topicconfig.Keys() {
+		if names != nil && !wanted[k.Name] {
+			continue
+		}
+		e := kmsg.NewDescribeConfigsResponseResourceConfig()
+		e.Name = k.Name
+		e.ConfigType = kmsg.ConfigType(k.Type)
+		var synonyms []kmsg.DescribeConfigsResponseResourceConfigConfigSynonym
+		if v, ok := t.Configs[k.Name]; ok {
+			synonyms = append(synonyms, synonym(k.Name, v, kmsg.ConfigSourceDynamicTopicConfig))
+		}
+		if brokerKey, v, ok := brokerTopicDefault(b.cfg.Properties, k); ok {
+			synonyms = append(synonyms, synonym(brokerKey, v, kmsg.ConfigSourceStaticBrokerConfig))
+		}
+		defaultKey := k.BrokerKey
+		if defaultKey == "" {
+			defaultKey = k.Name
+		}
+		synonyms = append(synonyms, synonym(defaultKey, k.Default, kmsg.ConfigSourceDefaultConfig))
+		e.Value, e.Source = synonyms[0].Value, synonyms[0].Source
+		e.IsDefault = e.Source == kmsg.ConfigSourceDefaultConfig
+		if withSynonyms {
+			e.ConfigSynonyms = synonyms
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func synonym(name, value string, src kmsg.ConfigSource) kmsg.DescribeConfigsResponseResourceConfigConfigSynonym {
+	s := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
+	v := value
+	s.Name, s.Value, s.Source = name, &v, src
+	return s
+}
+
+// brokerTopicDefault returns the server.properties value that is the
+// default for topic config k, resolving the hour and minute forms Kafka
+// accepts for the time-based ones.
+func brokerTopicDefault(props map[string]string, k topicconfig.Key) (string, string, bool) {
+	switch k.Name {
+	case "retention.ms":
+		if v, ok := retentionMs(props); ok {
+			return "log.retention.ms", v, true
+		}
+		return "", "", false
+	case "segment.ms":
+		if v, ok := timeProperty(props, "log.roll.ms", "", 0, "log.roll.hours", 3_600_000); ok {
+			return "log.roll.ms", v, true
+		}
+		return "", "", false
+	case "segment.jitter.ms":
+		if v, ok := timeProperty(props, "log.roll.jitter.ms", "", 0, "log.roll.jitter.hours", 3_600_000); ok {
+			return "log.roll.jitter.ms", v, true
+		}
+		return "", "", false
+	}
+	if k.BrokerKey == "" {
+		return "", "", false
+	}
+	v, ok := props[k.BrokerKey]
+	if !ok || strings.TrimSpace(v) == "" {
+		return "", "", false
+	}
+	return k.BrokerKey, strings.TrimSpace(v), true
+}
+
+func (b *Broker) handleDescribeConfigs(v *view, r *kmsg.DescribeConfigsRequest) kmsg.Response {
+	resp := r.ResponseKind().(*kmsg.DescribeConfigsResponse)
+	for _, res := range r.Resources {
+		rr := kmsg.NewDescribeConfigsResponseResource()
+		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
+		var e *kafkaError
+		switch res.ResourceType {
+		case kmsg.ConfigResourceTypeTopic:
+			t := v.state.Topics[res.ResourceName]
+			if t == nil {
+				e = failf(kerr.UnknownTopicOrPartition, "Topic %s does not exist.", res.ResourceName)
+				break
+			}
+			rr.Configs = b.topicConfigEntries(t, res.ConfigNames, r.IncludeSynonyms)
+		case kmsg.ConfigResourceTypeBroker:
+			if e = b.checkBrokerResource(res.ResourceName); e == nil && res.ResourceName != "" {
+				rr.Configs = b.brokerConfigEntries(res.ConfigNames, r.IncludeSynonyms)
+			}
+		default:
+			e = failf(kerr.InvalidRequest, "The dev stand-in describes TOPIC and BROKER configs only, not %v.", res.ResourceType)
+		}
+		rr.ErrorCode, rr.ErrorMessage = e.code(), e.message()
+		resp.Resources = append(resp.Resources, rr)
+	}
+	return resp
+}
+
+// checkBrokerResource accepts this broker's id, or "" for cluster-wide
+// defaults (of which the stand-in has none: all broker config is static).
+func (b *Broker) checkBrokerResource(name string) *kafkaError {
+	if name == "" || name == strconv.Itoa(int(b.cfg.BrokerID)) {
+		return nil
+	}
+	return failf(kerr.InvalidRequest, "Unexpected broker id, expected %d or empty string, but received %s.", b.cfg.BrokerID, name)
+}
+
+// brokerConfigEntries lists server.properties as static broker config;
+// values of sensitive keys are withheld, as Kafka does.
+func (b *Broker) brokerConfigEntries(names []string, withSynonyms bool) []configEntry {
+	keys := make([]string, 0, len(b.cfg.Properties))
+	for k := range b.cfg.Properties {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	wanted := map[string]bool{}
+	for _, n := range names {
+		wanted[n] = true
+	}
+	var out []configEntry
+	for _, k := range keys {
+		if names != nil && !wanted[k] {
+			continue
+		}
+		e := kmsg.NewDescribeConfigsResponseResourceConfig()
+		e.Name, e.Source, e.ReadOnly = k, kmsg.ConfigSourceStaticBrokerConfig, true
+		e.ConfigType = kmsg.ConfigTypeString
+		if sensitiveKey(k) {
+			e.IsSensitive = true
+		} else {
+			v := b.cfg.Properties[k]
+			e.Value = &v
+		}
+		if withSynonyms {
+			s := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
+			s.Name, s.Value, s.Source = k, e.Value, e.Source
+			e.ConfigSynonyms = append(e.ConfigSynonyms, s)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func sensitiveKey(k string) bool {
+	k = strings.ToLower(k)
+	for _, part := range []string{"password", "secret", "jaas", "credential", "token"} {
+		if strings.Contains(k, part) {
+			return true
+		}
+	}
+	return false
+}
+
+var errDynamicBrokerConfig = failf(kerr.InvalidRequest,
+	"The dev stand-in has no dynamic broker configs: set the property in server.properties (kafka.server_properties) and restart the broker.")
+
+// handleAlterConfigs replaces topic configs wholesale (the legacy
+// AlterConfigs semantics).
+func (b *Broker) handleAlterConfigs(ctx context.Context, v *view, r *kmsg.AlterConfigsRequest) kmsg.Response {
+	resp := r.ResponseKind().(*kmsg.AlterConfigsResponse)
+	changes := make([]func(*Topic), len(r.Resources))
+	results := make([]*kafkaError, len(r.Resources))
+	for i, res := range r.Resources {
+		next := map[string]string{}
+		for _, c := range res.Configs {
+			if c.Value != nil {
+				next[c.Name] = *c.Value
+			}
+		}
+		changes[i], results[i] = b.planConfigChange(v, res.ResourceType, res.ResourceName, uniqueNames(res.Configs, func(c kmsg.AlterConfigsRequestResourceConfig) string { return c.Name }),
+			func(map[string]string) (map[string]string, *kafkaError) { return next, nil })
+	}
+	b.applyConfigChanges(ctx, r.ValidateOnly, func(i int) string { return r.Resources[i].ResourceName }, changes, results)
+	for i, res := range r.Resources {
+		rr := kmsg.NewAlterConfigsResponseResource()
+		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
+		rr.ErrorCode, rr.ErrorMessage = results[i].code(), results[i].message()
+		resp.Resources = append(resp.Resources, rr)
+	}
+	return resp
+}
+
+// handleIncrementalAlterConfigs applies SET, DELETE, APPEND and SUBTRACT to
+// topic configs.
+func (b *Broker) handleIncrementalAlterConfigs(ctx context.Context, v *view, r *kmsg.IncrementalAlterConfigsRequest) kmsg.Response {
+	resp := r.ResponseKind().(*kmsg.IncrementalAlterConfigsResponse)
+	changes := make([]func(*Topic), len(r.Resources))
+	results := make([]*kafkaError, len(r.Resources))
+	for i, res := range r.Resources {
+		ops := res.Configs
+		changes[i], results[i] = b.planConfigChange(v, res.ResourceType, res.ResourceName, uniqueNames(ops, func(c kmsg.IncrementalAlterConfigsRequestResourceConfig) string { return c.Name }),
+			func(cur map[string]string) (map[string]string, *kafkaError) { return applyIncremental(cur, ops) })
+	}
+	b.applyConfigChanges(ctx, r.ValidateOnly, func(i int) string { return r.Resources[i].ResourceName }, changes, results)
+	for i, res := range r.Resources {
+		rr := kmsg.NewIncrementalAlterConfigsResponseResource()
+		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
+		rr.ErrorCode, rr.ErrorMessage = results[i].code(), results[i].message()
+		resp.Resources = append(resp.Resources, rr)
+	}
+	return resp
+}
+
+func uniqueNames[T any](items []T, name func(T) string) bool {
+	seen := map[string]bool{}
+	for _, it := range items {
+		if seen[name(it)] {
+			return false
+		}
+		seen[name(it)] = true
+	}
+	return true
+}
+
+// planConfigChange validates one resource's change and returns the change
+// to apply to the topic in the registry.
+func (b *Broker) planConfigChange(v *view, typ kmsg.ConfigResourceType, name string, unique bool,
+	next func(map[string]string) (map[string]string, *kafkaError)) (func(*Topic), *kafkaError) {
+	switch typ {
+	case kmsg.ConfigResourceTypeTopic:
+	case kmsg.ConfigResourceTypeBroker:
+		if e := b.checkBrokerResource(name); e != nil {
+			return nil, e
+		}
+		return nil, errDynamicBrokerConfig
+	default:
+		return nil, failf(kerr.InvalidRequest, "The dev stand-in alters TOPIC configs only, not %v.", typ)
+	}
+	if !unique {
+		return nil, failf(kerr.InvalidRequest, "Error due to duplicate config keys.")
+	}
+	t := v.state.Topics[name]
+	if t == nil {
+		return nil, failf(kerr.UnknownTopicOrPartition, "Topic %s does not exist.", name)
+	}
+	cfg, e := next(copyMap(t.Configs))
+	if e != nil {
+		return nil, e
+	}
+	if e := validateTopicConfigs(cfg); e != nil {
+		return nil, e
+	}
+	return func(t *Topic) { t.Configs = cfg }, nil
+}
+
+func applyIncremental(cur map[string]string, ops []kmsg.IncrementalAlterConfigsRequestResourceConfig) (map[string]string, *kafkaError) {
+	for _, op := range ops {
+		k, known := topicconfig.Lookup(op.Name)
+		if !known {
+			return nil, failf(kerr.InvalidConfig, "Unknown topic config name: %s.", op.Name)
+		}
+		switch op.Op {
+		case kmsg.IncrementalAlterConfigOpSet:
+			if op.Value == nil {
+				return nil, failf(kerr.InvalidRequest, "Null value not supported for SET of %s.", op.Name)
+			}
+			cur[op.Name] = *op.Value
+		case kmsg.IncrementalAlterConfigOpDelete:
+			delete(cur, op.Name)
+		case kmsg.IncrementalAlterConfigOpAppend, kmsg.IncrementalAlterConfigOpSubtract:
+			if !k.IsList() {
+				return nil, failf(kerr.InvalidConfig, "Config value append/subtract is not allowed for config key %s: it is not a list.", op.Name)
+			}
+			if op.Value == nil {
+				return nil, failf(kerr.InvalidRequest, "Null value not supported for %v of %s.", op.Op, op.Name)
+			}
+			cur[op.Name] = editList(cur[op.Name], k.Default, *op.Value, op.Op == kmsg.IncrementalAlterConfigOpAppend)
+		default:
+			return nil, failf(kerr.InvalidRequest, "Unknown config operation %d for %s.", op.Op, op.Name)
+		}
+	}
+	return cur, nil
+}
+
+// editList appends or removes the items of value in a comma list (Kafka
+// starts from the current value, or the default when unset).
+func editList(current, def, value string, appendItems bool) string {
+	if current == "" {
+		current = def
+	}
+	var items []string
+	for _, s := range strings.Split(current, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			items = append(items, s)
+		}
+	}
+	for _, s := range strings.Split(value, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		idx := -1
+		for i, it := range items {
+			if it == s {
+				idx = i
+			}
+		}
+		switch {
+		case appendItems && idx < 0:
+			items = append(items, s)
+		case !appendItems && idx >= 0:
+			items = append(items[:idx], items[idx+1:]...)
+		}
+	}
+	return strings.Join(items, ",")
+}
+
+// applyConfigChanges writes every valid change in one registry update,
+// unless validateOnly.
+func (b *Broker) applyConfigChanges(ctx context.Context, validateOnly bool, name func(int) string, changes []func(*Topic), results []*kafkaError) {
+	if validateOnly {
+		return
+	}
+	pending := 0
+	for i := range changes {
+		if results[i] == nil && changes[i] != nil {
+			pending++
+		}
+	}
+	if pending == 0 {
+		return
+	}
+	gone := map[int]bool{}
+	_, err := b.reg.Update(ctx, func(st *State) error {
+		for i, change := range changes {
+			if results[i] != nil || change == nil {
+				continue
+			}
+			t := st.Topics[name(i)]
+			if t == nil {
+				gone[i] = true
+				continue
+			}
+			change(t)
+		}
+		return nil
+	})
+	for i := range changes {
+		if results[i] != nil || changes[i] == nil {
+			continue
+		}
+		switch {
+		case err != nil:
+			results[i] = failf(kerr.UnknownServerError, "Recording the configs in the cluster registry failed: %v", err)
+		case gone[i]:
+			results[i] = failf(kerr.UnknownTopicOrPartition, "Topic %s was deleted meanwhile.", name(i))
+		default:
+			b.log.Info("changed topic configs", "topic", name(i))
+		}
+	}
+}
+
+func copyMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
