@@ -54,9 +54,12 @@ func lockAddressBlock(block string) (*addressBlock, error) {
 		}
 		return b, nil
 	}
-	for attempt := 0; attempt < 200; attempt++ {
-		x, y := 16+rand.IntN(239), rand.IntN(256)
-		b, ok, err := tryLock(x, y)
+	// Free blocks are searched among 127.16.0.0/24 .. 127.16.255.0/24 from
+	// a random start, so that concurrent clusters spread out and at most 256
+	// lock files ever exist.
+	start := rand.IntN(256)
+	for i := 0; i < 256; i++ {
+		b, ok, err := tryLock(16, (start+i)%256)
 		if err != nil {
 			return nil, err
 		}
@@ -64,7 +67,7 @@ func lockAddressBlock(block string) (*addressBlock, error) {
 			return b, nil
 		}
 	}
-	return nil, errors.New("no free 127.X.Y.0/24 address block found after 200 attempts")
+	return nil, errors.New("no free address block among 127.16.0.0/24-127.16.255.0/24: 256 local Mesos clusters are running")
 }
 
 func parseBlock(block string) (int, int, error) {

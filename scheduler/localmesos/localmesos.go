@@ -12,9 +12,11 @@
 // not supported, agents advertise no operation feedback capability, and
 // checks probe the agent's loopback address instead of 127.0.0.1.
 //
-// Every agent stands for a host: it gets its own loopback address (a
-// 127.X.Y.0/24 block per cluster, locked so that concurrent clusters never
-// share one), so two agents can run tasks on the same port.
+// Every agent stands for a host: it gets its own loopback address from a
+// 127.X.Y.0/24 block held by the cluster (a free one among 127.16.*.0/24 by
+// default, locked so that concurrently running clusters never share one), so
+// two agents can run tasks on the same port and hostname:UNIQUE placement
+// behaves as on real machines.
 //
 //	c, err := localmesos.Start(ctx, localmesos.Config{WorkDir: dir, Agents: []localmesos.AgentConfig{{}, {}}})
 //	...
@@ -59,8 +61,9 @@ type Config struct {
 	WorkDir string
 	// Agents describes the agents; at least one.
 	Agents []AgentConfig
-	// AddressBlock is the 127.X.Y.0/24 block agents take addresses from;
-	// empty picks a free random block.
+	// AddressBlock is the 127.X.Y.0/24 block agents take addresses from
+	// (agent N gets 127.X.Y.N+1); empty picks a free block among
+	// 127.16.0.0/24-127.16.255.0/24.
 	AddressBlock string
 	// Region is the fault domain region of agents that have a Zone
 	// (default "local").
