@@ -3,7 +3,6 @@ package admin_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"reflect"
 	"slices"
@@ -24,22 +23,7 @@ import (
 var tarball string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "admin-test-dist-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	tarball, err = devkafkatest.BuildDistribution(ctx, dir)
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "building the dev Kafka distribution:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(devkafkatest.RunWithDistribution(m, &tarball))
 }
 
 func serviceSettings() brokerconfig.Settings {

@@ -29,22 +29,7 @@ import (
 var tarball string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "devkafka-dist-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	tarball, err = devkafkatest.BuildDistribution(ctx, dir)
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "building the distribution:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(devkafkatest.RunWithDistribution(m, &tarball))
 }
 
 func TestDistributionIsLaidOutLikeApacheKafka(t *testing.T) {

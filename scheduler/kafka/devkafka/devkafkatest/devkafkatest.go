@@ -350,3 +350,23 @@ func extract(tarball, dir string) error {
 		}
 	}
 }
+
+// RunWithDistribution builds the dev distribution once into a temporary
+// folder, stores its path in *tarball, runs the package's tests and removes
+// the folder; it returns the exit code for TestMain to pass to os.Exit.
+func RunWithDistribution(m *testing.M, tarball *string) int {
+	dir, err := os.MkdirTemp("", "kafka-dev-dist-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	*tarball, err = BuildDistribution(ctx, dir)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "building the dev Kafka distribution:", err)
+		return 1
+	}
+	return m.Run()
+}
