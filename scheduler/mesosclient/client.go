@@ -29,9 +29,6 @@ const (
 	defaultMinBackoff       = 500 * time.Millisecond
 	defaultMaxBackoff       = 15 * time.Second
 	defaultCallTimeout      = 30 * time.Second
-	// subscribeTimeout bounds the wait for the first event of a stream,
-	// before the master has told us its heartbeat interval.
-	subscribeTimeout = 30 * time.Second
 )
 
 // ErrFrameworkRemoved means the master has removed this framework (torn
@@ -40,6 +37,9 @@ var ErrFrameworkRemoved = errors.New("the Mesos master has removed this framewor
 
 // ErrNotSubscribed is returned by Call while there is no subscription.
 var ErrNotSubscribed = errors.New("not subscribed to a Mesos master")
+
+// errTornDown ends the subscription after a successful TEARDOWN call.
+var errTornDown = fmt.Errorf("%w (TEARDOWN)", ErrFrameworkRemoved)
 
 // Handler receives what the master sends. Its methods are called from Run's
 // goroutine, one at a time, in stream order.
@@ -53,7 +53,8 @@ type Handler interface {
 	// HandleEvent returns nil; an error leaves it unacknowledged so the
 	// master sends it again.
 	HandleEvent(ctx context.Context, e *scheduler.Event) error
-	// Disconnected is called when a subscription ends, with the reason.
+	// Disconnected is called when a subscription ends, or an attempt to
+	// subscribe fails, with the reason.
 	Disconnected(err error)
 }
 
@@ -71,7 +72,7 @@ type Config struct {
 	MissedHeartbeats int           // heartbeats missed before the stream is dropped (5)
 	MinBackoff       time.Duration // first resubscription delay (0.5s)
 	MaxBackoff       time.Duration // cap of the resubscription delay (15s)
-	CallTimeout      time.Duration // timeout of one call (30s)
+	CallTimeout      time.Duration // timeout of one call, and of SUBSCRIBE's answer and first event (30s)
 	Transport        http.RoundTripper
 }
 
@@ -86,7 +87,8 @@ type Client struct {
 	endpoint    string // scheduler API URL of the master we talk to
 	streamID    string // set while subscribed
 	frameworkID string
-	cancel      context.CancelFunc // ends the current subscription
+	cancel      context.CancelCauseFunc // ends the current subscription
+	removed     bool                    // a TEARDOWN call succeeded
 }
 
 // New returns a client; Run connects it.
@@ -141,12 +143,19 @@ func (c *Client) Connected() bool {
 }
 
 // Run subscribes and processes events until ctx is cancelled or the master
-// removes the framework (ErrFrameworkRemoved). A broken subscription is
-// re-established with capped exponential backoff.
+// removes the framework (ErrFrameworkRemoved), which a successful TEARDOWN
+// call does too. A broken subscription is re-established with capped
+// exponential backoff.
 func (c *Client) Run(ctx context.Context) error {
+	c.mu.Lock()
+	c.removed = false
+	c.mu.Unlock()
 	backoff := c.cfg.MinBackoff
 	for {
 		subscribed, err := c.subscribeOnce(ctx)
+		if c.tornDown() && !errors.Is(err, ErrFrameworkRemoved) {
+			err = fmt.Errorf("%w: %v", errTornDown, err)
+		}
 		c.cfg.Handler.Disconnected(err)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -164,8 +173,18 @@ func (c *Client) Run(ctx context.Context) error {
 			return ctx.Err()
 		case <-time.After(delay):
 		}
+		if c.tornDown() {
+			// The TEARDOWN call's answer came after its stream ended.
+			return errTornDown
+		}
 		backoff = min(backoff*2, c.cfg.MaxBackoff)
 	}
+}
+
+func (c *Client) tornDown() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.removed
 }
 
 // Call sends a call on the current subscription, stamped with the framework
@@ -185,29 +204,39 @@ func (c *Client) Call(ctx context.Context, call *scheduler.Call) error {
 	defer drain(resp)
 	switch resp.StatusCode {
 	case http.StatusAccepted, http.StatusOK:
+		if call.GetType() == scheduler.Call_TEARDOWN {
+			// The master removed the framework and closes its stream;
+			// Run must end rather than subscribe again.
+			c.mu.Lock()
+			c.removed = true
+			c.mu.Unlock()
+			c.endSubscription(errTornDown)
+		}
 		return nil
-	case http.StatusForbidden:
+	}
+	err = fmt.Errorf("sending %s: %w", call.GetType(), responseError(resp))
+	if resp.StatusCode == http.StatusForbidden {
 		// The master no longer considers us subscribed: drop the stream
 		// so that Run subscribes again.
-		c.endSubscription()
+		c.endSubscription(err)
 	}
-	return fmt.Errorf("sending %s: %w", call.GetType(), responseError(resp))
+	return err
 }
 
 // endSubscription cancels the current subscription, if any.
-func (c *Client) endSubscription() {
+func (c *Client) endSubscription(cause error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cancel != nil {
-		c.cancel()
+		c.cancel(cause)
 	}
 }
 
 // subscribeOnce runs one subscription to its end. It reports whether the
 // master accepted the subscription (SUBSCRIBED arrived).
 func (c *Client) subscribeOnce(ctx context.Context) (subscribed bool, err error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	defer func() {
 		c.mu.Lock()
 		c.streamID, c.cancel = "", nil
@@ -221,26 +250,52 @@ func (c *Client) subscribeOnce(ctx context.Context) (subscribed bool, err error)
 	if err != nil {
 		return false, err
 	}
+	// The master answers SUBSCRIBE at once; one that accepted the
+	// connection but never answers must not hold Run forever.
+	noAnswer := time.AfterFunc(c.cfg.CallTimeout, func() {
+		cancel(fmt.Errorf("no answer to SUBSCRIBE within %s", c.cfg.CallTimeout))
+	})
 	resp, err := c.post(ctx, c.stream, endpoint, c.subscribeCall(), "")
+	if !noAnswer.Stop() {
+		if err == nil {
+			drain(resp)
+		}
+		return false, fmt.Errorf("subscribing: %w", context.Cause(ctx))
+	}
 	if err != nil {
 		return false, fmt.Errorf("subscribing: %w", err)
 	}
-	defer drain(resp)
 	if resp.StatusCode != http.StatusOK {
+		defer drain(resp)
 		return false, fmt.Errorf("subscribing: %w", responseError(resp))
 	}
 	streamID := resp.Header.Get(streamHeader)
 	if streamID == "" {
+		drain(resp)
 		return false, errors.New("subscribing: the master's answer has no Mesos-Stream-Id header")
 	}
 
 	events := make(chan *scheduler.Event)
 	readErr := make(chan error, 1)
-	go func() { readErr <- readEvents(ctx, resp.Body, events) }()
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		readErr <- readEvents(ctx, resp.Body, events)
+	}()
+	// The stream is endless: it is not drained but abandoned. Cancelling the
+	// request's context aborts a read in progress; the reader is waited for
+	// before the body is closed.
+	defer func() {
+		cancel(nil)
+		<-readerDone
+		_ = resp.Body.Close()
+	}()
 
-	watchdog := time.NewTimer(subscribeTimeout)
+	// Until SUBSCRIBED tells the heartbeat interval, the first event must
+	// come within the call timeout.
+	timeout := c.cfg.CallTimeout
+	watchdog := time.NewTimer(timeout)
 	defer watchdog.Stop()
-	heartbeatTimeout := subscribeTimeout
 	for {
 		select {
 		case <-ctx.Done():
@@ -248,29 +303,31 @@ func (c *Client) subscribeOnce(ctx context.Context) (subscribed bool, err error)
 		case err := <-readErr:
 			return subscribed, fmt.Errorf("reading the event stream: %w", err)
 		case <-watchdog.C:
-			return subscribed, fmt.Errorf("no event or heartbeat from the master for %s; dropping the stream", heartbeatTimeout)
+			if !subscribed {
+				return false, fmt.Errorf("subscribing: no SUBSCRIBED event within %s", timeout)
+			}
+			return true, fmt.Errorf("no event or heartbeat from the master for %s; dropping the stream", timeout)
 		case e := <-events:
-			watchdog.Reset(heartbeatTimeout)
 			if !subscribed {
 				interval, err := c.onFirstEvent(ctx, e, streamID, cancel)
 				if err != nil {
 					return false, err
 				}
 				subscribed = true
-				heartbeatTimeout = time.Duration(c.cfg.MissedHeartbeats) * interval
-				watchdog.Reset(heartbeatTimeout)
-				continue
-			}
-			if err := c.dispatch(ctx, e); err != nil {
+				timeout = time.Duration(c.cfg.MissedHeartbeats) * interval
+			} else if err := c.dispatch(ctx, e); err != nil {
 				return true, err
 			}
+			// Restarted after handling: time spent in the handler (and
+			// acknowledging) is not silence of the master.
+			watchdog.Reset(timeout)
 		}
 	}
 }
 
 // onFirstEvent handles the event that opens a stream, which must be
 // SUBSCRIBED (or an ERROR saying why not), and returns the heartbeat interval.
-func (c *Client) onFirstEvent(ctx context.Context, e *scheduler.Event, streamID string, cancel context.CancelFunc) (time.Duration, error) {
+func (c *Client) onFirstEvent(ctx context.Context, e *scheduler.Event, streamID string, cancel context.CancelCauseFunc) (time.Duration, error) {
 	switch e.GetType() {
 	case scheduler.Event_SUBSCRIBED:
 	case scheduler.Event_ERROR:
@@ -348,6 +405,9 @@ func readEvents(ctx context.Context, body io.Reader, out chan<- *scheduler.Event
 
 func (c *Client) subscribeCall() *scheduler.Call {
 	fi := c.cfg.Framework
+	// The stored ID decides, not Config.Framework.ID: the master refuses a
+	// SUBSCRIBE whose framework_info.id differs from its framework_id.
+	fi.ID = nil
 	call := calls.Subscribe(&fi)
 	if fid := c.cfg.FrameworkID(); fid != "" {
 		fi.ID = &mesos.FrameworkID{Value: fid}

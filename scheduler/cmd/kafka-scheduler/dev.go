@@ -2,82 +2,135 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/catalog"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/devkafka"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/localmesos"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/manager"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state/embedded"
 )
 
+// devZookeeper stands in for the ZooKeeper ensemble in dev mode. The dev
+// Kafka brokers do not connect to it: zookeeper.connect only names their
+// cluster, as the stand-in's package doc explains.
+const devZookeeper = "dev-zookeeper.invalid:2181"
+
 // devOptions are the flags of `kafka-scheduler dev`.
 type devOptions struct {
-	listen   string
-	dataDir  string
-	token    string
-	logLevel slog.Level
+	listen       string
+	dataDir      string
+	token        string
+	kafkaDist    string
+	agents       int
+	agentCPUs    float64
+	agentMem     float64
+	agentDisk    float64
+	addressBlock string
+	logLevel     slog.Level
 }
 
+// runDev runs everything in one process: the scheduler, a local Mesos, an
+// embedded state store and the dev Kafka distribution.
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opts, err := parseDevFlags(args, stderr)
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: opts.logLevel}))
-
+	log := newLogger(stderr, opts.logLevel)
 	store, err := embedded.Open(filepath.Join(opts.dataDir, "state"), embedded.Options{Logger: log})
 	if err != nil {
 		return fmt.Errorf("opening the embedded state store in %s: %w", opts.dataDir, err)
 	}
 	defer store.Close()
 
+	cluster, err := startDevMesos(ctx, opts, log)
+	if err != nil {
+		return err
+	}
+	defer cluster.Close()
+
 	listener, err := net.Listen("tcp", opts.listen)
 	if err != nil {
 		return fmt.Errorf("listening on %s for the API: %w", opts.listen, err)
 	}
-	server := &http.Server{
-		Handler:           api.NewHandler(api.Config{Backend: catalog.Catalog{Store: store}, Token: opts.token, Logger: log}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	fmt.Fprintf(stdout, "kafka-scheduler dev: embedded state in %s\n", opts.dataDir)
+	m := manager.New(manager.Config{
+		Store:       store,
+		Master:      cluster.SchedulerURL(),
+		Environment: spec.Environment{ZookeeperConnect: devZookeeper},
+		DefaultsFor: devDefaults(opts),
+		Hostname:    "127.0.0.1",
+		Logger:      log,
+	})
+	fmt.Fprintln(stdout, "kafka-scheduler dev: a local Mesos (stand-in) and the dev Kafka distribution (stand-in); not for production")
+	fmt.Fprintf(stdout, "state and sandboxes: %s\n", opts.dataDir)
+	fmt.Fprintf(stdout, "Mesos: %s (%d agents; state at %s)\n", cluster.SchedulerURL(), len(cluster.AgentNames()), cluster.StateURL())
 	fmt.Fprintf(stdout, "API: http://%s\n", listener.Addr())
 	fmt.Fprintf(stdout, "API token: %s\n", opts.token)
-
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- server.Serve(listener) }()
-	select {
-	case err := <-serveErr:
-		return fmt.Errorf("serving the API: %w", err)
-	case <-ctx.Done():
-	}
-	log.Info("stopping")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := server.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("stopping the API server: %w", err)
-	}
-	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serving the API: %w", err)
+	if err := serveScheduler(ctx, m, apiServer{listener: listener, token: opts.token}, log); err != nil {
+		return err
 	}
 	fmt.Fprintln(stdout, "kafka-scheduler dev: stopped")
 	return nil
+}
+
+// startDevMesos starts the local Mesos with agents sized for a 3-broker
+// service with the default options, plus one spare agent.
+func startDevMesos(ctx context.Context, opts devOptions, log *slog.Logger) (*localmesos.Cluster, error) {
+	cfg := localmesos.Config{
+		WorkDir:      filepath.Join(opts.dataDir, "mesos"),
+		AddressBlock: opts.addressBlock,
+		Logger:       log.With("component", "local-mesos"),
+	}
+	for range opts.agents {
+		cfg.Agents = append(cfg.Agents, localmesos.AgentConfig{CPUs: opts.agentCPUs, MemMB: opts.agentMem, DiskMB: opts.agentDisk})
+	}
+	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	cluster, err := localmesos.Start(startCtx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("starting the local Mesos: %w", err)
+	}
+	return cluster, nil
+}
+
+// devDefaults are the options of a dev-mode service: the dev Kafka
+// distribution instead of Apache Kafka's download, a readiness check that
+// answers within seconds, and a stand-in registry folder per service (so
+// that two services never share a cluster).
+func devDefaults(opts devOptions) func(name string) spec.Options {
+	return func(name string) spec.Options {
+		o := spec.DefaultOptions()
+		o.Brokers.KafkaURI = "file://" + opts.kafkaDist
+		o.Brokers.KafkaVersionPath = devkafka.DistDir
+		o.Service.ReadinessCheck.IntervalSeconds = 5
+		o.Service.ReadinessCheck.DelaySeconds = 2
+		o.Kafka.ServerProperties = map[string]string{
+			devkafka.RegistryDirProperty: filepath.Join(opts.dataDir, "kafka-registry", catalog.ServiceKey(name)),
+		}
+		return o
+	}
 }
 
 func parseDevFlags(args []string, stderr io.Writer) (devOptions, error) {
 	var opts devOptions
 	fs := newFlagSet("dev", stderr)
 	fs.StringVar(&opts.listen, "listen", "127.0.0.1:8080", "address of the REST API (use 127.0.0.1:0 for any free port)")
-	fs.StringVar(&opts.dataDir, "data-dir", defaultDevDataDir(), "folder for the embedded state store; state survives restarts")
+	fs.StringVar(&opts.dataDir, "data-dir", defaultDevDataDir(), "folder for the embedded state, the local Mesos' agents and the brokers' data; all survive restarts")
 	fs.StringVar(&opts.token, "token", "", "API token (default: a new random token, printed at start)")
+	fs.StringVar(&opts.kafkaDist, "kafka-dist", defaultKafkaDist(), "the dev Kafka distribution tarball (make build writes bin/kafka-dev.tgz)")
+	fs.IntVar(&opts.agents, "agents", 4, "number of local Mesos agents (3 brokers and a spare by default)")
+	fs.Float64Var(&opts.agentCPUs, "agent-cpus", 2, "cpus of each agent")
+	fs.Float64Var(&opts.agentMem, "agent-mem", 4096, "memory of each agent, in MB")
+	fs.Float64Var(&opts.agentDisk, "agent-disk", 12288, "ROOT disk of each agent, in MB")
+	fs.StringVar(&opts.addressBlock, "address-block", "", "127.X.Y.0/24 block the agents take their addresses from (default: a free random block)")
 	fs.TextVar(&opts.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return opts, err
@@ -85,8 +138,22 @@ func parseDevFlags(args []string, stderr io.Writer) (devOptions, error) {
 	if fs.NArg() > 0 {
 		return opts, fmt.Errorf("unexpected arguments %v", fs.Args())
 	}
+	if opts.agents < 1 {
+		return opts, fmt.Errorf("--agents=%d: at least one agent is needed", opts.agents)
+	}
 	if opts.token == "" {
 		opts.token = newToken()
+	}
+	dist, err := filepath.Abs(opts.kafkaDist)
+	if err != nil {
+		return opts, fmt.Errorf("--kafka-dist=%q: %w", opts.kafkaDist, err)
+	}
+	if _, err := os.Stat(dist); err != nil {
+		return opts, fmt.Errorf("--kafka-dist=%q: %w; run 'make build' to make bin/kafka-dev.tgz", opts.kafkaDist, err)
+	}
+	opts.kafkaDist = dist
+	if opts.dataDir, err = filepath.Abs(opts.dataDir); err != nil {
+		return opts, fmt.Errorf("--data-dir: %w", err)
 	}
 	return opts, nil
 }
@@ -98,8 +165,12 @@ func defaultDevDataDir() string {
 	return filepath.Join(os.TempDir(), "kafka-scheduler-dev")
 }
 
-func newToken() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
-	return hex.EncodeToString(b)
+// defaultKafkaDist is kafka-dev.tgz next to the executable, where make
+// build puts both.
+func defaultKafkaDist() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "kafka-dev.tgz"
+	}
+	return filepath.Join(filepath.Dir(exe), "kafka-dev.tgz")
 }

@@ -6,10 +6,18 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/devkafka/devkafkatest"
 )
+
+// kafkaDist is the dev Kafka distribution, built once by TestMain.
+var kafkaDist string
+
+func TestMain(m *testing.M) { os.Exit(devkafkatest.RunWithDistribution(m, &kafkaDist)) }
 
 func TestVersionAndHelp(t *testing.T) {
 	var out, errOut bytes.Buffer
@@ -39,7 +47,7 @@ func TestDevServesAPIAndStopsCleanly(t *testing.T) {
 	stdoutR, stdoutW := io.Pipe()
 	exit := make(chan int, 1)
 	go func() {
-		exit <- run(ctx, []string{"dev", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--token", "t0ken"}, stdoutW, io.Discard)
+		exit <- run(ctx, []string{"dev", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--token", "t0ken", "--kafka-dist", kafkaDist}, stdoutW, io.Discard)
 		stdoutW.Close()
 	}()
 

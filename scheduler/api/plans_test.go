@@ -1,0 +1,183 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
+)
+
+func TestPlansRead(t *testing.T) {
+	h := NewHandler(Config{Backend: newFakeBackend()})
+	rec := do(t, h, "GET", "/service/kafka/v1/plans", "", "")
+	wantStatus(t, rec, http.StatusOK)
+	if got := decode[[]string](t, rec); !reflect.DeepEqual(got, []string{"deploy", "recovery"}) {
+		t.Fatalf("plans = %v", got)
+	}
+
+	cases := []struct {
+		path   string
+		want   int
+		status plan.Status
+	}{
+		{"/service/kafka/v1/plans/deploy", http.StatusOK, plan.Complete},
+		{"/service/kafka/v1/plans/recovery", http.StatusAccepted, plan.InProgress},
+		{"/service/kafka/v1/plans/broken", http.StatusExpectationFailed, plan.Error},
+		{"/service/prod/kafka/v1/plans/broken", http.StatusExpectationFailed, plan.Error},
+		{"/service/kafka/v1/plan", http.StatusOK, plan.Complete}, // legacy: the deploy plan
+	}
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			rec := do(t, h, "GET", c.path, "", "")
+			wantStatus(t, rec, c.want)
+			got := decode[map[string]json.RawMessage](t, rec)
+			for _, key := range []string{"phases", "errors", "strategy", "status"} {
+				if _, ok := got[key]; !ok {
+					t.Errorf("plan body has no %q: %s", key, rec.Body)
+				}
+			}
+			if string(got["status"]) != `"`+string(c.status)+`"` {
+				t.Errorf("status = %s, want %s", got["status"], c.status)
+			}
+		})
+	}
+
+	rec = do(t, h, "GET", "/service/kafka/v1/plans/nope", "", "")
+	wantStatus(t, rec, http.StatusNotFound)
+	wantMessage(t, rec, "Plan nope not found")
+
+	rec = do(t, NewHandler(Config{Backend: &fakeBackend{svcs: map[string]*fakeService{"kafka": {}}}}), "GET", "/service/kafka/v1/plans", "", "")
+	if strings.TrimSpace(rec.Body.String()) != "[]" {
+		t.Errorf("no plans: %s, want []", rec.Body)
+	}
+}
+
+func TestPlanCommands(t *testing.T) {
+	cases := []struct {
+		name, method, path, body string
+		want                     PlanCommand
+		msg                      string
+	}{
+		{"continue", "POST", "/v1/plans/deploy/continue", "",
+			PlanCommand{Plan: "deploy", Command: "continue"}, "Received cmd: continue"},
+		{"continue a phase", "POST", "/v1/plans/deploy/continue?phase=broker", "",
+			PlanCommand{Plan: "deploy", Command: "continue", Phase: "broker"}, "Received cmd: continue"},
+		{"interrupt a phase by id", "POST", "/v1/plans/recovery/interrupt?phase=1915bcad-1235-400f-8406-4ac7555a7d34", "",
+			PlanCommand{Plan: "recovery", Command: "interrupt", Phase: "1915bcad-1235-400f-8406-4ac7555a7d34"}, "Received cmd: interrupt"},
+		{"forceComplete a step", "POST", "/v1/plans/deploy/forceComplete?phase=broker&step=kafka-0%3A%5Bbroker%5D", "",
+			PlanCommand{Plan: "deploy", Command: "forceComplete", Phase: "broker", Step: "kafka-0:[broker]"},
+			"Received cmd: forceComplete for Plan: deploy, Phase: broker, Step: kafka-0:[broker]"},
+		{"forceComplete the plan", "POST", "/v1/plans/deploy/forceComplete", "",
+			PlanCommand{Plan: "deploy", Command: "forceComplete"},
+			"Received cmd: forceComplete for Plan: deploy, Phase: null, Step: null"},
+		{"restart a phase", "POST", "/v1/plans/deploy/restart?phase=broker", "",
+			PlanCommand{Plan: "deploy", Command: "restart", Phase: "broker"},
+			"Received cmd: restart for Plan: deploy, Phase: broker, Step: null"},
+		{"step without phase reaches the backend", "POST", "/v1/plans/deploy/restart?step=kafka-0", "",
+			PlanCommand{Plan: "deploy", Command: "restart", Step: "kafka-0"},
+			"Received cmd: restart for Plan: deploy, Phase: null, Step: kafka-0"},
+		{"start with parameters", "POST", "/v1/plans/reassign/start", `{"TOPICS":"a,b","BROKERS":"0"}`,
+			PlanCommand{Plan: "reassign", Command: "start", Parameters: map[string]string{"TOPICS": "a,b", "BROKERS": "0"}},
+			"Received cmd: start reassign with parameters: {BROKERS=0, TOPICS=a,b}"},
+		{"start without body", "POST", "/v1/plans/reassign/start", "",
+			PlanCommand{Plan: "reassign", Command: "start"}, "Received cmd: start reassign with parameters: {}"},
+		{"start with an empty object", "POST", "/v1/plans/reassign/start", "{}",
+			PlanCommand{Plan: "reassign", Command: "start", Parameters: map[string]string{}}, "Received cmd: start reassign with parameters: {}"},
+		{"stop", "POST", "/v1/plans/reassign/stop", "",
+			PlanCommand{Plan: "reassign", Command: "stop"}, "Received cmd: stop"},
+		{"escaped plan name", "POST", "/v1/plans/my%20plan/stop", "",
+			PlanCommand{Plan: "my plan", Command: "stop"}, "Received cmd: stop"},
+		{"legacy continue", "POST", "/v1/plan/continue", "",
+			PlanCommand{Plan: "deploy", Command: "continue"}, "Received cmd: continue"},
+		{"legacy continue by GET (seed curl)", "GET", "/v1/plan/continue", "",
+			PlanCommand{Plan: "deploy", Command: "continue"}, "Received cmd: continue"},
+		{"legacy interrupt by PUT", "PUT", "/v1/plan/interrupt", "",
+			PlanCommand{Plan: "deploy", Command: "interrupt"}, "Received cmd: interrupt"},
+		{"legacy ?cmd= (seed curl)", "PUT", "/v1/plan?cmd=continue", "",
+			PlanCommand{Plan: "deploy", Command: "continue"}, "Received cmd: continue"},
+		{"legacy forceComplete with query", "POST", "/v1/plan/forceComplete?phase=broker&step=kafka-1", "",
+			PlanCommand{Plan: "deploy", Command: "forceComplete", Phase: "broker", Step: "kafka-1"},
+			"Received cmd: forceComplete for Plan: deploy, Phase: broker, Step: kafka-1"},
+	}
+	for _, c := range cases {
+		for _, prefix := range []string{"/service/kafka", "/service/prod/kafka", "/service/prod%2Fkafka"} {
+			t.Run(c.name+" "+prefix, func(t *testing.T) {
+				b := newFakeBackend()
+				name, _ := serviceNameFromPath(strings.TrimPrefix(prefix, "/service/"))
+				rec := do(t, NewHandler(Config{Backend: b}), c.method, prefix+c.path, "", c.body)
+				wantStatus(t, rec, http.StatusOK)
+				wantMessage(t, rec, c.msg)
+				cmds := b.svcs[name].cmds
+				if len(cmds) != 1 || !reflect.DeepEqual(cmds[0], c.want) {
+					t.Fatalf("commands = %+v, want %+v", cmds, c.want)
+				}
+			})
+		}
+	}
+}
+
+func TestPlanCommandsRefused(t *testing.T) {
+	cases := []struct {
+		name, method, path, body string
+		want                     int
+	}{
+		{"unknown command", "POST", "/v1/plans/deploy/explode", "", http.StatusNotFound},
+		{"start is not a legacy command", "POST", "/v1/plan/start", "", http.StatusNotFound},
+		{"unknown ?cmd=", "PUT", "/v1/plan?cmd=explode", "", http.StatusNotFound},
+		{"missing ?cmd=", "PUT", "/v1/plan", "", http.StatusNotFound},
+		{"start with a non-object body", "POST", "/v1/plans/deploy/start", `["A"]`, http.StatusBadRequest},
+		{"start with non-string values", "POST", "/v1/plans/deploy/start", `{"A":1}`, http.StatusBadRequest},
+		{"start with a huge body", "POST", "/v1/plans/deploy/start", `{"A":"` + strings.Repeat("x", maxBodyBytes) + `"}`, http.StatusRequestEntityTooLarge},
+		{"command by GET", "GET", "/v1/plans/deploy/continue", "", http.StatusMethodNotAllowed},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := newFakeBackend()
+			rec := do(t, NewHandler(Config{Backend: b}), c.method, "/service/kafka"+c.path, "", c.body)
+			wantStatus(t, rec, c.want)
+			decode[errorBody](t, rec)
+			if cmds := b.svcs["kafka"].cmds; len(cmds) != 0 {
+				t.Fatalf("the backend ran %+v", cmds)
+			}
+		})
+	}
+	rec := do(t, NewHandler(Config{Backend: newFakeBackend()}), "POST", "/service/kafka/v1/plans/deploy/start", "", `{"A":1}`)
+	if msg := decode[errorBody](t, rec).Message; !strings.HasPrefix(msg, "Couldn't parse parameters") {
+		t.Errorf("bad parameters message = %q", msg)
+	}
+}
+
+func TestPlanCommandErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		err  error
+		want int
+		msg  string
+	}{
+		{"already reported", plan.ErrAlreadyReported, http.StatusAlreadyReported, "Command has already been reported or completed"},
+		{"wrapped already reported", fmt.Errorf("continue: %w", plan.ErrAlreadyReported), http.StatusAlreadyReported, "Command has already been reported or completed"},
+		{"missing phase", plan.ErrMissingPhase, http.StatusBadRequest, "Missing phase"},
+		{"unknown phase", &plan.NotFoundError{Kind: "Phase", Name: "nope"}, http.StatusNotFound, "Phase nope not found"},
+		{"unknown step", &plan.NotFoundError{Kind: "Step", Name: "nope"}, http.StatusNotFound, "Step nope not found"},
+		{"unknown plan", &NotFoundError{Kind: "Plan", Name: "nope"}, http.StatusNotFound, "Plan nope not found"},
+		{"bad parameter name", &plan.InvalidParameterError{Names: []string{"1X"}}, http.StatusBadRequest, (&plan.InvalidParameterError{Names: []string{"1X"}}).Error()},
+		{"conflict", fmt.Errorf("uninstalling: %w", ErrConflict), http.StatusConflict, "uninstalling: conflict"},
+		{"store down", fmt.Errorf("saving the override: %w", state.ErrUnavailable), http.StatusServiceUnavailable, "saving the override: state store unavailable"},
+		{"other", errors.New("boom"), http.StatusInternalServerError, "boom"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := newFakeBackend()
+			b.svcs["kafka"].cmdErr = c.err
+			rec := do(t, NewHandler(Config{Backend: b}), "POST", "/service/kafka/v1/plans/deploy/continue?phase=nope", "", "")
+			wantStatus(t, rec, c.want)
+			wantMessage(t, rec, c.msg)
+		})
+	}
+}

@@ -1,0 +1,250 @@
+// Package manager hosts many Kafka services in one scheduler: it finds the
+// installed services in the state store at start, runs each as its own
+// Mesos framework (package service) in its own goroutine, and serves the
+// management API (api.Backend): install, update, describe, preview and
+// uninstall. One service's failure never blocks another: each has its own
+// state subtree, framework, role and principal, and its own goroutine.
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/catalog"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/validation"
+)
+
+// Config configures a Manager.
+type Config struct {
+	// Store is the scheduler's state store, rooted where the services'
+	// dcos-service-<name> keys live.
+	Store state.Store
+	// Master is the Mesos master every service subscribes to.
+	Master string
+	// Environment is what the scheduler contributes to every spec.
+	Environment spec.Environment
+	// DefaultsFor returns the options a service gets for what its options
+	// leave out (spec.DefaultOptions, adjusted by the scheduler's mode);
+	// nil means spec.DefaultOptions.
+	DefaultsFor func(name string) spec.Options
+	Transport   http.RoundTripper
+	Hostname    string
+	Logger      *slog.Logger
+	Timing      service.Timing
+}
+
+// Manager runs the services of one scheduler.
+type Manager struct {
+	cfg Config
+	log *slog.Logger
+
+	mu       sync.Mutex
+	ctx      context.Context // set by Run; services started later run under it
+	services map[string]*service.Service
+	wg       sync.WaitGroup
+}
+
+var _ api.Backend = (*Manager)(nil)
+
+// New returns a manager; Run starts it.
+func New(cfg Config) *Manager {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Manager{cfg: cfg, log: cfg.Logger, services: map[string]*service.Service{}}
+}
+
+// Start loads every installed service and starts it. Services run until
+// ctx ends; Wait waits for them.
+func (m *Manager) Start(ctx context.Context) error {
+	m.mu.Lock()
+	m.ctx = ctx
+	m.mu.Unlock()
+	keys, err := m.cfg.Store.Children(ctx, state.RootKey)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return fmt.Errorf("listing installed services: %w", err)
+	}
+	for _, key := range keys {
+		if !strings.HasPrefix(key, catalog.ServicePrefix) {
+			continue
+		}
+		svc, err := service.Open(ctx, m.serviceConfig(key))
+		if err != nil {
+			// One broken service must not keep the others down.
+			m.log.Error("cannot start a service; it stays stopped until its state is repaired", "key", key, "error", err)
+			continue
+		}
+		m.start(svc)
+	}
+	return nil
+}
+
+// Wait blocks until every service goroutine has ended.
+func (m *Manager) Wait() { m.wg.Wait() }
+
+func (m *Manager) serviceConfig(key string) service.Config {
+	return service.Config{
+		Store:     state.Sub(m.cfg.Store, key),
+		Master:    m.cfg.Master,
+		Transport: m.cfg.Transport,
+		Hostname:  m.cfg.Hostname,
+		Logger:    m.log,
+		Timing:    m.cfg.Timing,
+	}
+}
+
+// start runs a service in its own goroutine and forgets it once it is
+// uninstalled.
+func (m *Manager) start(svc *service.Service) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.services[svc.Name()] = svc
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		err := svc.Run(m.ctx)
+		if err != nil && m.ctx.Err() == nil {
+			m.log.Error("service stopped", "service", svc.Name(), "error", err)
+		}
+		if svc.Removed() {
+			m.mu.Lock()
+			delete(m.services, svc.Name())
+			m.mu.Unlock()
+		}
+	}()
+}
+
+func (m *Manager) lookup(name string) (*service.Service, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	svc, ok := m.services[strings.Trim(name, "/")]
+	if !ok {
+		return nil, &api.NotFoundError{Kind: "Service", Name: name}
+	}
+	return svc, nil
+}
+
+// Services lists the installed services, sorted by name.
+func (m *Manager) Services(context.Context) ([]api.ServiceSummary, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]api.ServiceSummary, 0, len(m.services))
+	for name := range m.services {
+		out = append(out, api.ServiceSummary{Name: name})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// PutService installs a service or updates it.
+func (m *Manager) PutService(ctx context.Context, name string, options []byte) (api.PutResult, error) {
+	name = strings.Trim(name, "/")
+	next, err := m.parse(name, options)
+	if err != nil {
+		return api.PutResult{}, err
+	}
+	if svc, err := m.lookup(name); err == nil {
+		id, changed, err := svc.Update(ctx, next)
+		if err != nil {
+			return api.PutResult{}, err
+		}
+		return api.PutResult{Name: name, ConfigID: id, Changed: changed}, nil
+	}
+	m.mu.Lock()
+	started := m.ctx != nil
+	m.mu.Unlock()
+	if !started {
+		return api.PutResult{}, errors.New("the scheduler is still starting; try again")
+	}
+	svc, err := service.Create(ctx, m.serviceConfig(catalog.ServiceKey(name)), next)
+	if err != nil {
+		return api.PutResult{}, err
+	}
+	m.start(svc)
+	_, id := svc.Spec()
+	m.log.Info("service installed", "service", name, "config_id", id)
+	return api.PutResult{Name: name, ConfigID: id, Created: true, Changed: true}, nil
+}
+
+// parse turns options into a spec for the named service: every problem at
+// once, the URL's name filled in, and a different name in the options
+// refused.
+func (m *Manager) parse(name string, options []byte) (spec.ServiceSpec, error) {
+	defaults := spec.DefaultOptions()
+	if m.cfg.DefaultsFor != nil {
+		defaults = m.cfg.DefaultsFor(name)
+	}
+	defaults.Service.Name = name
+	next, err := spec.Parse(options, defaults, m.cfg.Environment)
+	var problems validation.Problems
+	if err != nil && !errors.As(err, &problems) {
+		return spec.ServiceSpec{}, err
+	}
+	if err == nil && next.Name != name {
+		problems.Addf("service.name", next.Name, "must be the name in the URL, %q (or be left out)", name)
+	}
+	if len(problems) > 0 {
+		return spec.ServiceSpec{}, problems
+	}
+	return next, nil
+}
+
+// GetService describes one service.
+func (m *Manager) GetService(_ context.Context, name string) (api.ServiceDetail, error) {
+	svc, err := m.lookup(name)
+	if err != nil {
+		return api.ServiceDetail{}, err
+	}
+	return svc.Detail(), nil
+}
+
+// DeleteService starts a service's uninstall.
+func (m *Manager) DeleteService(ctx context.Context, name string) error {
+	svc, err := m.lookup(name)
+	if err != nil {
+		return err
+	}
+	return svc.Uninstall(ctx)
+}
+
+// PreviewService returns the plan the options would run.
+func (m *Manager) PreviewService(_ context.Context, name string, options []byte) (api.Preview, error) {
+	name = strings.Trim(name, "/")
+	next, err := m.parse(name, options)
+	if err != nil {
+		return api.Preview{}, err
+	}
+	if svc, err := m.lookup(name); err == nil {
+		info, err := svc.PreviewUpdate(next)
+		if err != nil {
+			return api.Preview{}, err
+		}
+		_, id := svc.Spec()
+		return api.Preview{Name: name, ConfigID: id, Plan: info}, nil
+	}
+	deploy, err := plan.NewDeploy(next, nil)
+	if err != nil {
+		return api.Preview{}, fmt.Errorf("building the deploy plan: %w", err)
+	}
+	return api.Preview{Name: name, Install: true, Plan: deploy.Info()}, nil
+}
+
+// Service returns one service's per-service API.
+func (m *Manager) Service(name string) (api.Service, error) {
+	svc, err := m.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	return svc, nil
+}

@@ -1,0 +1,32 @@
+// Package service runs one Kafka service: it is the service's Mesos
+// framework and everything between its target configuration and its
+// running brokers.
+//
+// A Service owns, for one service name:
+//
+//   - its state under dcos-service-<name> (framework ID, configurations and
+//     the target, one record per broker task with its latest status,
+//     properties such as the uninstall bit and the plan overrides), laid out
+//     as DC/OS lays it out (see records.go);
+//   - its framework subscription (package mesosclient) with explicit
+//     reconciliation after every subscription and implicit reconciliation on
+//     a period;
+//   - the offer cycle: offers are evaluated (package offers) against the
+//     steps of the deploy plan (package plan) that need resources, matched
+//     pods are reserved, get their volume and are launched with LAUNCH_GROUP;
+//     reserved resources no broker owns are destroyed and unreserved; unused
+//     offers are declined, and the framework suppresses offers while there is
+//     nothing to do and revives (rate-limited) when work appears;
+//   - the uninstall plan: kill every broker, release every reservation,
+//     tear the framework down and delete the service's state.
+//
+// Every change of a broker's launch is written to the state store before
+// Mesos hears of it (the task record before ACCEPT, a status before its
+// acknowledgement), so a scheduler killed at any point restarts with the
+// same framework ID, reconciles, and neither launches a second broker for a
+// pod nor forgets a reservation.
+//
+// Concurrency: one mutex guards the service; the Mesos event stream, the
+// timers and the API take it in turn. Calls to Mesos are made with it held,
+// which keeps the order of decisions and calls simple to reason about.
+package service

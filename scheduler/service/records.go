@@ -1,0 +1,233 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/offers"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
+)
+
+// Keys of a service's state, relative to dcos-service-<name> (DC/OS names).
+const (
+	keyServiceName    = "servicename"
+	keyFrameworkID    = "FrameworkID"
+	keyConfigTarget   = "ConfigTarget"
+	keyConfigurations = "Configurations"
+	keyTasks          = "Tasks"
+	keyProperties     = "Properties"
+
+	propertyUninstalling   = "uninstalling"
+	propertySuppressed     = "suppressed"
+	propertyDeployOverride = "deploy-overrides"
+	propertyLastCompleted  = "last-completed-update-type"
+)
+
+func configKey(id string) string         { return state.JoinKey(keyConfigurations, id) }
+func propertyKey(name string) string     { return state.JoinKey(keyProperties, name) }
+func taskInfoKey(taskName string) string { return state.JoinKey(keyTasks, taskName, "TaskInfo") }
+func taskStatusKey(taskName string) string {
+	return state.JoinKey(keyTasks, taskName, "TaskStatus")
+}
+
+// TaskRecord is what the scheduler knows about the broker task last launched
+// for a pod: where it runs, on which reservations, with which
+// configuration. It is stored at Tasks/<task name>/TaskInfo before the launch
+// is sent, and kept after the task ends so that a relaunch finds the pod's
+// reservations and volume again.
+type TaskRecord struct {
+	Pod        int    `json:"pod"`
+	Name       string `json:"name"` // "kafka-0-broker"
+	TaskID     string `json:"task_id"`
+	ExecutorID string `json:"executor_id"`
+	AgentID    string `json:"agent_id"`
+	Hostname   string `json:"hostname"`
+	Zone       string `json:"zone,omitempty"`
+	Region     string `json:"region,omitempty"`
+	// Attributes are the agent's attributes as placement reads them.
+	Attributes map[string]string `json:"attributes,omitempty"`
+	Footprint  offers.Footprint  `json:"footprint"`
+	ConfigID   string            `json:"config_id"`
+	ConfigHash string            `json:"config_hash"`
+	Port       int               `json:"port"`
+	LaunchedAt time.Time         `json:"launched_at"`
+	// Info is the TaskInfo sent to Mesos, as protobuf JSON.
+	Info json.RawMessage `json:"info"`
+}
+
+// TaskStatus is the latest status of a TaskRecord's task, stored at
+// Tasks/<task name>/TaskStatus before the update is acknowledged.
+type TaskStatus struct {
+	TaskID  string `json:"task_id"`
+	State   string `json:"state"` // "TASK_RUNNING"; "" before the first status
+	Ready   bool   `json:"ready"`
+	Message string `json:"message,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	Source  string `json:"source,omitempty"`
+	// Confirmed is set once Mesos showed that it accepted the launch (any
+	// status but the master's "unknown task" answers): from then on the
+	// pod's reservations exist and a relaunch must use them.
+	Confirmed bool      `json:"confirmed"`
+	Time      time.Time `json:"time"`
+	// Status is the last TaskStatus as protobuf JSON.
+	Status json.RawMessage `json:"status,omitempty"`
+}
+
+// terminal reports whether the task has ended (or is about to, or is
+// unknown to Mesos): it no longer runs a broker.
+func (s TaskStatus) terminal() bool {
+	switch plan.TaskState(s.State) {
+	case plan.TaskStaging, plan.TaskStarting, plan.TaskRunning, "TASK_KILLING", "TASK_UNREACHABLE", "":
+		return false
+	}
+	return true
+}
+
+// pod is one broker pod as the service tracks it.
+type pod struct {
+	record TaskRecord
+	status TaskStatus
+}
+
+// launchNeverReachedMesos reports whether the pod's latest launch was
+// stored but never accepted by Mesos (the scheduler stopped between storing
+// the task and sending it, or the offer was gone): its reservations do not
+// exist, and the pod starts afresh. Anything reserved after all is
+// unexpected and released by the offer cycle.
+func (p *pod) launchNeverReachedMesos() bool {
+	return p.status.terminal() && !p.status.Confirmed
+}
+
+// holdsReservations reports whether the pod's footprint names reservations
+// that exist, or may exist while its launch is in flight.
+func (p *pod) holdsReservations() bool {
+	return len(p.record.Footprint.ResourceIDs) > 0 && !p.launchNeverReachedMesos()
+}
+
+// alive reports whether the pod has a task Mesos may still be running.
+func (p *pod) alive() bool { return p.record.TaskID != "" && !p.status.terminal() }
+
+// podState is what the plan needs to know about the pod.
+func (p *pod) podState() plan.PodState {
+	return plan.PodState{
+		TaskID:     p.record.TaskID,
+		ConfigHash: p.record.ConfigHash,
+		State:      plan.TaskState(p.status.State),
+		Ready:      p.status.Ready,
+	}
+}
+
+// persisted is a service's state as loaded at start.
+type persisted struct {
+	name         string
+	frameworkID  string
+	configID     string
+	spec         spec.ServiceSpec
+	pods         map[int]*pod
+	uninstalling bool
+	overrides    plan.Overrides
+}
+
+func getJSON(ctx context.Context, store state.Store, key string, v any) (bool, error) {
+	node, err := store.Get(ctx, key)
+	if errors.Is(err, state.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading %s: %w", key, err)
+	}
+	if len(node.Value) == 0 {
+		return false, nil
+	}
+	if err := json.Unmarshal(node.Value, v); err != nil {
+		return false, fmt.Errorf("decoding %s: %w", key, err)
+	}
+	return true, nil
+}
+
+func getString(ctx context.Context, store state.Store, key string) (string, error) {
+	node, err := store.Get(ctx, key)
+	if errors.Is(err, state.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", key, err)
+	}
+	return string(node.Value), nil
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("encoding %T: %v", v, err)) // only plain data types are encoded
+	}
+	return b
+}
+
+// load reads a service's whole state.
+func load(ctx context.Context, store state.Store) (persisted, error) {
+	var p persisted
+	var err error
+	if p.name, err = getString(ctx, store, keyServiceName); err != nil {
+		return p, err
+	}
+	if p.frameworkID, err = getString(ctx, store, keyFrameworkID); err != nil {
+		return p, err
+	}
+	if p.configID, err = getString(ctx, store, keyConfigTarget); err != nil {
+		return p, err
+	}
+	if p.configID == "" {
+		return p, fmt.Errorf("service %q has no target configuration (%s)", p.name, keyConfigTarget)
+	}
+	found, err := getJSON(ctx, store, configKey(p.configID), &p.spec)
+	if err != nil {
+		return p, err
+	}
+	if !found {
+		return p, fmt.Errorf("the target configuration %s of service %q is missing", p.configID, p.name)
+	}
+	uninstalling, err := getString(ctx, store, propertyKey(propertyUninstalling))
+	if err != nil {
+		return p, err
+	}
+	p.uninstalling = uninstalling == "true"
+	if _, err := getJSON(ctx, store, propertyKey(propertyDeployOverride), &p.overrides); err != nil {
+		return p, err
+	}
+	p.pods, err = loadPods(ctx, store)
+	return p, err
+}
+
+func loadPods(ctx context.Context, store state.Store) (map[int]*pod, error) {
+	names, err := store.Children(ctx, keyTasks)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return nil, fmt.Errorf("listing tasks: %w", err)
+	}
+	pods := make(map[int]*pod, len(names))
+	for _, name := range names {
+		p := &pod{}
+		found, err := getJSON(ctx, store, taskInfoKey(name), &p.record)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			continue
+		}
+		if _, err := getJSON(ctx, store, taskStatusKey(name), &p.status); err != nil {
+			return nil, err
+		}
+		if p.status.TaskID != p.record.TaskID {
+			// The status belongs to the task launched before; the
+			// new launch has not been heard of yet.
+			p.status = TaskStatus{TaskID: p.record.TaskID}
+		}
+		pods[p.record.Pod] = p
+	}
+	return pods, nil
+}

@@ -1,0 +1,126 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gogo/protobuf/jsonpb"
+	mesos "github.com/mesos/mesos-go/api/v1/lib"
+
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+)
+
+// handleUpdate applies a task status: it is stored first (an error leaves
+// the update unacknowledged, so Mesos sends it again), then moves the plan.
+// A status for a task the service does not know that is still running is a
+// stray broker: it is killed.
+func (s *Service) handleUpdate(ctx context.Context, st mesos.TaskStatus) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	taskID := st.TaskID.Value
+	state := st.GetState().String()
+	s.metrics.TaskStatus(state)
+	delete(s.reconcile.waiting, taskID)
+
+	p := s.podOfTask(taskID)
+	if p == nil {
+		s.handleUnknownTask(ctx, st)
+		return nil
+	}
+	next := s.nextStatus(p.status, st)
+	if err := s.store.Set(ctx, taskStatusKey(p.record.Name), mustJSON(next)); err != nil {
+		return fmt.Errorf("storing the status of task %s: %w", taskID, err)
+	}
+	p.status = next
+	if next.terminal() {
+		delete(s.killedAt, taskID)
+		if !next.Confirmed {
+			s.log.Info("the launch never reached Mesos; the pod starts afresh", "task_id", taskID, "pod", p.record.Pod)
+		}
+	}
+	s.log.Debug("task status", "task_id", taskID, "state", state, "ready", next.Ready, "message", st.GetMessage())
+	if s.uninstall == nil {
+		s.deploy.TaskUpdate(plan.TaskUpdate{TaskID: taskID, State: plan.TaskState(state), Ready: next.Ready})
+		s.noteDeployCompletion(ctx)
+	}
+	return nil
+}
+
+// nextStatus folds a Mesos status into the stored one.
+func (s *Service) nextStatus(prev TaskStatus, st mesos.TaskStatus) TaskStatus {
+	next := TaskStatus{
+		TaskID:  st.TaskID.Value,
+		State:   st.GetState().String(),
+		Message: st.GetMessage(),
+		Reason:  st.GetReason().String(),
+		Source:  st.GetSource().String(),
+		Time:    time.Now().UTC(),
+		// Readiness passes once per task; later check results do not
+		// take it back (as DC/OS).
+		Ready:     prev.Ready || readinessPassed(st),
+		Confirmed: prev.Confirmed || confirmsLaunch(st),
+	}
+	if js, err := (&jsonpb.Marshaler{}).MarshalToString(&st); err == nil {
+		next.Status = []byte(js)
+	}
+	return next
+}
+
+// readinessPassed reports whether a TASK_RUNNING status carries a passed
+// readiness check (the task's COMMAND check exited 0).
+func readinessPassed(st mesos.TaskStatus) bool {
+	if st.GetState() != mesos.TASK_RUNNING {
+		return false
+	}
+	cmd := st.GetCheckStatus().GetCommand()
+	return cmd != nil && cmd.ExitCode != nil && cmd.GetExitCode() == 0
+}
+
+// confirmsLaunch reports whether a status shows that Mesos accepted the
+// launch, so the pod's reservations exist. Only the master's answers that
+// the task is unknown or was dropped before reaching an agent do not.
+func confirmsLaunch(st mesos.TaskStatus) bool {
+	if st.GetSource() != mesos.SOURCE_MASTER {
+		return true
+	}
+	switch st.GetState() {
+	case mesos.TASK_UNKNOWN, mesos.TASK_DROPPED, mesos.TASK_LOST, mesos.TASK_ERROR:
+		return false
+	}
+	return true
+}
+
+// handleUnknownTask kills a task of this framework that no pod owns and
+// that still runs. Callers hold s.mu.
+func (s *Service) handleUnknownTask(ctx context.Context, st mesos.TaskStatus) {
+	if (TaskStatus{State: st.GetState().String()}).terminal() || st.GetState() == mesos.TASK_UNREACHABLE {
+		return
+	}
+	s.log.Warn("killing a task no pod of this service owns", "task_id", st.TaskID.Value, "state", st.GetState())
+	s.kill(ctx, st.TaskID.Value, st.GetAgentID().GetValue())
+}
+
+// podOfTask returns the pod whose latest task has the ID. Callers hold s.mu.
+func (s *Service) podOfTask(taskID string) *pod {
+	for _, p := range s.pods {
+		if p.record.TaskID == taskID {
+			return p
+		}
+	}
+	return nil
+}
+
+// noteDeployCompletion records the DC/OS property once the deploy plan
+// completes. Callers hold s.mu.
+func (s *Service) noteDeployCompletion(ctx context.Context) {
+	if !s.deploy.IsComplete() {
+		return
+	}
+	if err := s.store.Set(ctx, propertyKey(propertyLastCompleted), []byte("DEPLOY")); err != nil {
+		s.log.Warn("storing the last completed update", "error", err)
+	}
+}
+
+func lower(s string) string { return strings.ToLower(s) }
