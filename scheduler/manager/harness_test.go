@@ -3,6 +3,7 @@ package manager_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,6 +118,7 @@ func (h *harness) startManager() {
 			return o
 		},
 		Timing: timing,
+		Logger: testLogger(),
 	})
 	if err := h.mgr.Start(ctx); err != nil {
 		cancel()
@@ -132,6 +134,16 @@ func (h *harness) startManager() {
 func (h *harness) restartManager() {
 	h.stopMgr()
 	h.startManager()
+}
+
+// testLogger sends the scheduler's logs to stderr when SCHEDULER_TEST_LOG
+// is set (debug, info, warn or error), and discards them otherwise.
+func testLogger() *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(os.Getenv("SCHEDULER_TEST_LOG"))); err != nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
 func (h *harness) install(name, options string) api.PutResult {

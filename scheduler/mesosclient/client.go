@@ -256,6 +256,16 @@ func (c *Client) subscribeOnce(ctx context.Context) (subscribed bool, err error)
 		cancel(fmt.Errorf("no answer to SUBSCRIBE within %s", c.cfg.CallTimeout))
 	})
 	resp, err := c.post(ctx, c.stream, endpoint, c.subscribeCall(), "")
+	switch {
+	case err != nil:
+		err = fmt.Errorf("subscribing: %w", err)
+	case resp.StatusCode != http.StatusOK:
+		err = fmt.Errorf("subscribing: %w", responseError(resp)) // reading the body is bounded too
+		drain(resp)
+	case resp.Header.Get(streamHeader) == "":
+		err = errors.New("subscribing: the master's answer has no Mesos-Stream-Id header")
+		drain(resp)
+	}
 	if !noAnswer.Stop() {
 		if err == nil {
 			drain(resp)
@@ -263,17 +273,9 @@ func (c *Client) subscribeOnce(ctx context.Context) (subscribed bool, err error)
 		return false, fmt.Errorf("subscribing: %w", context.Cause(ctx))
 	}
 	if err != nil {
-		return false, fmt.Errorf("subscribing: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		defer drain(resp)
-		return false, fmt.Errorf("subscribing: %w", responseError(resp))
+		return false, err
 	}
 	streamID := resp.Header.Get(streamHeader)
-	if streamID == "" {
-		drain(resp)
-		return false, errors.New("subscribing: the master's answer has no Mesos-Stream-Id header")
-	}
 
 	events := make(chan *scheduler.Event)
 	readErr := make(chan error, 1)
@@ -480,6 +482,9 @@ func (c *Client) currentEndpoint(ctx context.Context) (string, error) {
 	if endpoint != "" {
 		return endpoint, nil
 	}
+	// Bounded, so that an unreachable ZooKeeper shows as failed attempts.
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
+	defer cancel()
 	endpoint, err := c.cfg.Master.Resolve(ctx)
 	if err != nil {
 		return "", fmt.Errorf("finding the Mesos master: %w", err)

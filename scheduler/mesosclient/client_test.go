@@ -24,6 +24,7 @@ func call(t *testing.T, c *Client, call *scheduler.Call) {
 }
 
 func TestSubscribeThenFailOverWithTheSameFrameworkID(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t, clusterConfig(t))
 	tr := newTracker(t)
 	cl := tr.newClient(t, c.SchedulerURL())
@@ -88,6 +89,7 @@ func TestSubscribeThenFailOverWithTheSameFrameworkID(t *testing.T) {
 }
 
 func TestCallsAndTheirAnswers(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t, clusterConfig(t))
 	tr := newTracker(t)
 	cl := tr.newClient(t, c.SchedulerURL())
@@ -159,6 +161,7 @@ func TestCallsAndTheirAnswers(t *testing.T) {
 }
 
 func TestStatusUpdatesAreAcknowledgedAfterTheHandlerSucceeds(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t, clusterConfig(t))
 	tr := newTracker(t)
 	// The handler fails the first delivery of every update with a uuid.
@@ -177,7 +180,15 @@ func TestStatusUpdatesAreAcknowledgedAfterTheHandlerSucceeds(t *testing.T) {
 
 	offer := tr.takeOffer(t)
 	call(t, cl, calls.Accept(calls.OfferOperations{calls.OpLaunch(commandTask("t1", offer.AgentID, "sleep 60"))}.WithOffers(offer.ID)).With(calls.RefuseSeconds(0)))
-	tr.waitUpdate(t, 0, "t1", mesos.TASK_RUNNING, func(st mesos.TaskStatus) bool { return len(st.UUID) > 0 })
+	running := tr.waitUpdate(t, 0, "t1", mesos.TASK_RUNNING, func(st mesos.TaskStatus) bool { return len(st.UUID) > 0 })
+	waitUntil(t, "TASK_RUNNING's acknowledgement", func() bool {
+		for _, a := range tr.sent(0, scheduler.Call_ACKNOWLEDGE) {
+			if bytes.Equal(a.call.GetAcknowledge().UUID, running.event.GetUpdate().Status.UUID) {
+				return true
+			}
+		}
+		return false
+	})
 	waitUntil(t, "every update to be acknowledged on the agent", func() bool {
 		for _, a := range c.Snapshot().Agents {
 			if a.Local.PendingUpdates != 0 {
@@ -278,6 +289,7 @@ func TestStatusUpdatesAreAcknowledgedAfterTheHandlerSucceeds(t *testing.T) {
 }
 
 func TestRedirectsToTheLeaderAndMasterFailover(t *testing.T) {
+	t.Parallel()
 	cfg := clusterConfig(t)
 	cfg.Masters = 2
 	c := startCluster(t, cfg)
@@ -340,6 +352,7 @@ func TestRedirectsToTheLeaderAndMasterFailover(t *testing.T) {
 }
 
 func TestHeartbeatWatchdogDropsASilentStream(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t, clusterConfig(t))
 	tr := newTracker(t)
 	cl := tr.newClient(t, c.SchedulerURL())
@@ -367,7 +380,7 @@ func TestHeartbeatWatchdogDropsASilentStream(t *testing.T) {
 	// before this subscription's watchdog fires), the subscription stays.
 	c.ResumeHeartbeats()
 	mark = tr.mark()
-	window := time.After(4 * watchdogTimeout)
+	window := time.After(2 * watchdogTimeout)
 	for {
 		select {
 		case <-window:
@@ -386,6 +399,7 @@ func TestHeartbeatWatchdogDropsASilentStream(t *testing.T) {
 }
 
 func TestASlowHandlerIsNotAMissedHeartbeat(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t, clusterConfig(t))
 	tr := newTracker(t)
 	slow := false
@@ -394,7 +408,7 @@ func TestASlowHandlerIsNotAMissedHeartbeat(t *testing.T) {
 	tr.blockHandle = func(e *scheduler.Event) {
 		if e.GetType() == scheduler.Event_OFFERS && !slow {
 			slow = true
-			time.Sleep(3 * watchdogTimeout) // the handler's work, not synchronisation
+			time.Sleep(2 * watchdogTimeout) // the handler's work, not synchronisation
 		}
 	}
 	cl := tr.newClient(t, c.SchedulerURL())
@@ -414,6 +428,7 @@ func TestASlowHandlerIsNotAMissedHeartbeat(t *testing.T) {
 }
 
 func TestCutEventStreamsResubscribes(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t, clusterConfig(t))
 	tr := newTracker(t)
 	cl := tr.newClient(t, c.SchedulerURL())
@@ -436,6 +451,7 @@ func TestCutEventStreamsResubscribes(t *testing.T) {
 }
 
 func TestTeardownEndsRun(t *testing.T) {
+	t.Parallel()
 	c := startCluster(t, clusterConfig(t))
 	tr := newTracker(t)
 	cl := tr.newClient(t, c.SchedulerURL())

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"sort"
 	"strconv"
@@ -24,8 +25,15 @@ type MasterResolver interface {
 
 // NewMasterResolver returns a resolver for a master address as operators
 // write it: an http(s) URL of any master (redirects lead to the leader), or
-// zk://host:port[,host:port]/path for ZooKeeper master detection.
+// zk://[user:password@]host:port[,host:port]/path for ZooKeeper master
+// detection (the credentials, as in Mesos, authenticate with the digest
+// scheme).
 func NewMasterResolver(master string) (MasterResolver, error) {
+	if rest, ok := strings.CutPrefix(master, "zk://"); ok {
+		// Not parsed as a URL: a server list such as h1:2181,h2 is not a
+		// valid URL host, yet is a valid Mesos --master.
+		return parseZK(master, rest)
+	}
 	u, err := url.Parse(master)
 	if err != nil {
 		return nil, fmt.Errorf("master address %q is not a URL: %w", master, err)
@@ -39,14 +47,55 @@ func NewMasterResolver(master string) (MasterResolver, error) {
 			u.Path = schedulerPath
 		}
 		return staticResolver(u.String()), nil
-	case "zk":
-		if u.Host == "" || u.Path == "" || u.Path == "/" {
-			return nil, fmt.Errorf("master address %q must look like zk://host:2181[,host:2181]/mesos", master)
-		}
-		return &zkResolver{servers: strings.Split(u.Host, ","), path: strings.TrimSuffix(u.Path, "/")}, nil
 	default:
 		return nil, fmt.Errorf("master address %q must start with http://, https:// or zk://", master)
 	}
+}
+
+// parseZK parses zk://[user:password@]host[:port][,host[:port]]/path (rest
+// is what follows zk://); servers without a port get ZooKeeper's 2181.
+func parseZK(master, rest string) (*zkResolver, error) {
+	bad := func(why string) error {
+		return fmt.Errorf("master address %q must look like zk://host:2181[,host:2181]/mesos: %s", master, why)
+	}
+	authority, path, _ := strings.Cut(rest, "/")
+	path = strings.TrimSuffix("/"+path, "/")
+	if path == "" {
+		return nil, bad("no path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, bad("the path has a query or fragment")
+	}
+	z := &zkResolver{path: path}
+	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
+		user, password, _ := strings.Cut(authority[:i], ":")
+		var err1, err2 error
+		user, err1 = url.PathUnescape(user)
+		password, err2 = url.PathUnescape(password)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, bad("bad credentials: " + err.Error())
+		}
+		z.auth = user + ":" + password
+		authority = authority[i+1:]
+	}
+	if authority == "" {
+		return nil, bad("no server")
+	}
+	for _, server := range strings.Split(authority, ",") {
+		host, port, err := net.SplitHostPort(server)
+		if err != nil {
+			// No port: a host name, an IPv4 address or a bracketed IPv6 one.
+			host, port = strings.TrimSuffix(strings.TrimPrefix(server, "["), "]"), "2181"
+			if host == "" || (strings.Contains(host, ":") && !strings.HasPrefix(server, "[")) {
+				return nil, bad(fmt.Sprintf("bad server %q", server))
+			}
+		}
+		if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 || host == "" {
+			return nil, bad(fmt.Sprintf("bad server %q", server))
+		}
+		z.servers = append(z.servers, net.JoinHostPort(host, port))
+	}
+	return z, nil
 }
 
 type staticResolver string
@@ -59,6 +108,7 @@ func (s staticResolver) Resolve(context.Context) (string, error) { return string
 type zkResolver struct {
 	servers []string
 	path    string
+	auth    string // "user:password" for the digest scheme, or ""
 }
 
 const masterInfoPrefix = "json.info_"
@@ -68,7 +118,9 @@ func (z *zkResolver) Resolve(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("connecting to ZooKeeper %v for master detection: %w", z.servers, err)
 	}
-	defer conn.Close()
+	// Closing waits up to a second for ZooKeeper to confirm, or to give
+	// up when there is no connection: not on the caller's time.
+	defer func() { go conn.Close() }()
 
 	type result struct {
 		url string
@@ -76,6 +128,12 @@ func (z *zkResolver) Resolve(ctx context.Context) (string, error) {
 	}
 	done := make(chan result, 1)
 	go func() {
+		if z.auth != "" {
+			if err := conn.AddAuth("digest", []byte(z.auth)); err != nil {
+				done <- result{"", fmt.Errorf("authenticating to ZooKeeper %v: %w", z.servers, err)}
+				return
+			}
+		}
 		u, err := z.leader(conn)
 		done <- result{u, err}
 	}()
@@ -150,7 +208,7 @@ func masterURLFromInfo(data []byte) (string, error) {
 	if host == "" || port == 0 {
 		return "", errors.New("master info names no host and port")
 	}
-	return (&url.URL{Scheme: "http", Host: fmt.Sprintf("%s:%d", host, port), Path: schedulerPath}).String(), nil
+	return (&url.URL{Scheme: "http", Host: net.JoinHostPort(host, strconv.Itoa(port)), Path: schedulerPath}).String(), nil
 }
 
 func truncate(b []byte, n int) string {

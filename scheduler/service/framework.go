@@ -70,11 +70,10 @@ func (s *Service) subscribed(ctx context.Context, frameworkID string) error {
 	s.reconcile.delay = s.cfg.Timing.ExplicitReconciliationRetry
 	s.reconcile.nextTry = time.Time{}
 	s.reconcile.implicit = time.Now().Add(s.cfg.Timing.ImplicitReconciliation)
-	// A new subscription starts unsuppressed; tick suppresses again when
-	// there is nothing to do.
-	s.suppressed = false
-	s.metrics.SetSuppressed(false)
-	s.retryReconciliation(ctx)
+	// Offer filters and suppression may survive from an earlier
+	// subscription: the next tick revives if there is work, and
+	// suppresses if there is none.
+	s.suppressed, s.filtered = false, true
 	return nil
 }
 
@@ -162,12 +161,14 @@ func (s *Service) kill(ctx context.Context, taskID, agentID string) {
 }
 
 // reviveOrSuppress suppresses offers when there is nothing to do and
-// revives them, at most once per MinReviveInterval, when there is.
+// revives them, at most once per MinReviveInterval, when there is work and
+// offers are suppressed or some agents' offers are filtered by a long
+// decline.
 // Callers hold s.mu.
 func (s *Service) reviveOrSuppress(ctx context.Context) {
 	work := s.needsOffers()
 	switch {
-	case work && s.suppressed:
+	case work && (s.suppressed || s.filtered):
 		if time.Since(s.lastRevive) < s.cfg.Timing.MinReviveInterval {
 			s.metrics.ReviveThrottled()
 			return
@@ -176,7 +177,9 @@ func (s *Service) reviveOrSuppress(ctx context.Context) {
 			s.log.Warn("reviving offers", "error", err)
 			return
 		}
+		s.log.Debug("revived offers")
 		s.lastRevive = time.Now()
+		s.filtered = false
 		s.metrics.Revived()
 		s.setSuppressed(ctx, false)
 	case !work && !s.suppressed && s.reconciled():

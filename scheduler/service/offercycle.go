@@ -55,6 +55,7 @@ func (s *Service) handleOffers(ctx context.Context, in []mesos.Offer) {
 	defer s.mu.Unlock()
 	s.metrics.OffersReceived(len(in))
 	groups := groupByAgent(in)
+	s.log.Debug("offers", "count", len(in), "agents", len(groups))
 
 	switch {
 	case s.uninstall != nil:
@@ -321,6 +322,7 @@ func (s *Service) decline(ctx context.Context, groups []*agentOffers, filter tim
 		return
 	}
 	if filter >= s.cfg.Timing.LongDecline {
+		s.filtered = true
 		s.metrics.DeclinedLong(len(ids))
 	} else {
 		s.metrics.DeclinedShort(len(ids))

@@ -100,10 +100,13 @@ type Service struct {
 	uninstall   *plan.Plan // non-nil once the uninstall started
 	removed     bool
 	suppressed  bool
-	reconcile   reconciliation
-	lastRevive  time.Time
-	killedAt    map[string]time.Time // task ID → when KILL was sent
-	outcomes    []api.OfferOutcome   // newest last
+	// filtered is set when offers were declined with the long filter
+	// since the last revive.
+	filtered   bool
+	reconcile  reconciliation
+	lastRevive time.Time
+	killedAt   map[string]time.Time // task ID → when KILL was sent
+	outcomes   []api.OfferOutcome   // newest last
 }
 
 // reconciliation tracks explicit reconciliation after a subscription and
@@ -264,12 +267,12 @@ func (s *Service) tick(ctx context.Context) {
 	if s.client == nil || !s.client.Connected() {
 		return
 	}
+	s.retryReconciliation(ctx)
 	if s.uninstall != nil {
 		s.progressUninstall(ctx)
 		return
 	}
 	s.killOutdatedTasks(ctx)
-	s.retryReconciliation(ctx)
 	s.reviveOrSuppress(ctx)
 }
 

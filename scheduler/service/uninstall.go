@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	mesos "github.com/mesos/mesos-go/api/v1/lib"
 	"github.com/mesos/mesos-go/api/v1/lib/scheduler"
@@ -151,6 +152,15 @@ func (s *Service) cleanupForUninstall(ctx context.Context, groups []*agentOffers
 		if len(ops) == 0 {
 			continue
 		}
+		// Forget the resources before releasing them: a scheduler that
+		// stops in between would otherwise wait forever for resources
+		// that are gone. Should the release not happen, they are offered
+		// again and released then, as anything of the role is.
+		released := releasedIDs(ops)
+		if err := s.forgetResources(ctx, released); err != nil {
+			s.log.Error("storing the release of reservations", "agent", g.merged.Hostname, "error", err)
+			continue
+		}
 		accept := calls.Accept(calls.OfferOperations(ops).WithOffers(g.ids...)).With(calls.RefuseSeconds(s.cfg.Timing.AcceptRefuse))
 		if err := s.call(ctx, accept); err != nil {
 			s.log.Error("releasing reservations", "agent", g.merged.Hostname, "error", err)
@@ -158,7 +168,7 @@ func (s *Service) cleanupForUninstall(ctx context.Context, groups []*agentOffers
 		}
 		s.recordOutcome("", g, true, "cleaned up", "uninstall")
 		g.ids = nil // accepted: nothing left to decline
-		for _, id := range releasedIDs(ops) {
+		for _, id := range released {
 			completeStep(s.uninstall, phaseUnreserve+g.merged.Hostname, unreserveStep(id))
 		}
 	}
@@ -204,38 +214,52 @@ func (s *Service) onlyDeregisterLeft() bool {
 	return true
 }
 
-// forgetReleasedResources drops released (or force-completed) resource ids
-// from the task records, and the records that hold nothing any more, so
-// that a restarted scheduler does not wait for them again.
-// Callers hold s.mu.
+// forgetReleasedResources drops the resource ids of force-completed
+// unreserve steps from the task records, so that a restarted scheduler
+// does not wait for them again. Callers hold s.mu.
 func (s *Service) forgetReleasedResources(ctx context.Context) {
-	done := map[string]bool{}
+	var done []string
 	for _, ph := range s.uninstall.Info().Phases {
 		for _, st := range ph.Steps {
-			if st.Status == plan.Complete {
-				done[st.Name] = true
+			if id, ok := strings.CutPrefix(st.Name, unreserveStep("")); ok && st.Status == plan.Complete {
+				done = append(done, id)
 			}
 		}
+	}
+	if err := s.forgetResources(ctx, done); err != nil {
+		s.log.Warn("storing uninstall progress", "error", err)
+	}
+}
+
+// forgetResources drops resource ids from the task records, and the
+// records of ended tasks that hold nothing any more. Callers hold s.mu.
+func (s *Service) forgetResources(ctx context.Context, ids []string) error {
+	drop := map[string]bool{}
+	for _, id := range ids {
+		drop[id] = true
 	}
 	for i, p := range s.pods {
 		changed := false
 		for key, id := range p.record.Footprint.ResourceIDs {
-			if done[unreserveStep(id)] {
+			if drop[id] {
 				delete(p.record.Footprint.ResourceIDs, key)
 				changed = true
 			}
 		}
-		if !changed && !(len(p.record.Footprint.ResourceIDs) == 0 && !p.alive()) {
+		empty := len(p.record.Footprint.ResourceIDs) == 0 && !p.alive()
+		if !changed && !empty {
 			continue
 		}
 		if err := s.storeUninstallProgress(ctx, p); err != nil {
-			s.log.Warn("storing uninstall progress", "pod", i, "error", err)
-			continue
+			return fmt.Errorf("pod %d: %w", i, err)
 		}
-		if len(p.record.Footprint.ResourceIDs) == 0 && !p.alive() {
+		if empty {
+			// The task has ended: its kill step is done too.
+			completeStep(s.uninstall, phaseKillTasks, killStep(p.record.TaskID))
 			delete(s.pods, i)
 		}
 	}
+	return nil
 }
 
 func (s *Service) storeUninstallProgress(ctx context.Context, p *pod) error {
