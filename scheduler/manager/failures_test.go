@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/internal/zkserver"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state/zkstore"
@@ -155,4 +156,36 @@ func TestInsufficientResourcesAreExplained(t *testing.T) {
 	if h := svc.Health(); h.Name != "DEPLOYING_PENDING" {
 		t.Fatalf("health %+v, want DEPLOYING_PENDING", h)
 	}
+}
+
+// TestInterruptSurvivesRestart: an interrupted deploy stays interrupted
+// across a scheduler restart, and continues when told to.
+func TestInterruptSurvivesRestart(t *testing.T) {
+	h := newHarness(t, harnessOptions{agents: 4})
+	h.install("kafka", threeBrokersOnDistinctAgents)
+	svc, _ := h.mgr.Service("kafka")
+	h.waitSteps("kafka", 1, 60*time.Second)
+	if err := svc.PlanCommand(context.Background(), api.PlanCommand{Plan: "deploy", Command: api.CommandInterrupt}); err != nil {
+		t.Fatal(err)
+	}
+	h.restartManager()
+	svc, _ = h.mgr.Service("kafka")
+	// The step under way may finish; nothing new may start.
+	h.waitFor("the interrupted plan to settle", 60*time.Second, func() (bool, string) {
+		info, _ := svc.PlanInfo("deploy")
+		for _, st := range info.Phases[0].Steps {
+			if st.Status.IsRunning() {
+				return false, planSummary(info)
+			}
+		}
+		return info.Status == plan.Waiting, planSummary(info)
+	})
+	info, _ := svc.PlanInfo("deploy")
+	if last := info.Phases[0].Steps[2]; last.Status == plan.Complete || last.Status.IsRunning() {
+		t.Fatalf("the interrupted deploy went on after the restart: %s", planSummary(info))
+	}
+	if err := svc.PlanCommand(context.Background(), api.PlanCommand{Plan: "deploy", Command: api.CommandContinue}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitDeployed("kafka", 90*time.Second)
 }
