@@ -69,7 +69,7 @@ func (s *Service) subscribed(ctx context.Context, frameworkID string) error {
 	}
 	s.reconcile.delay = s.cfg.Timing.ExplicitReconciliationRetry
 	s.reconcile.nextTry = time.Time{}
-	s.reconcile.implicit = time.Now().Add(s.cfg.Timing.ImplicitReconciliation)
+	s.reconcile.implicit = s.now().Add(s.cfg.Timing.ImplicitReconciliation)
 	// Offer filters and suppression may survive from an earlier
 	// subscription: the next tick revives if there is work, and
 	// suppresses if there is none.
@@ -81,7 +81,7 @@ func (s *Service) subscribed(ctx context.Context, frameworkID string) error {
 // state is still unknown, with a doubling delay, and implicit
 // reconciliation on its period. Callers hold s.mu.
 func (s *Service) retryReconciliation(ctx context.Context) {
-	now := time.Now()
+	now := s.now()
 	if len(s.reconcile.waiting) > 0 && !now.Before(s.reconcile.nextTry) {
 		tasks := make(map[string]string, len(s.reconcile.waiting))
 		for _, p := range s.pods {
@@ -135,10 +135,10 @@ func (s *Service) handleEvent(ctx context.Context, e *scheduler.Event) error {
 // call sends a call to the master and counts accepted operations.
 // Callers hold s.mu.
 func (s *Service) call(ctx context.Context, c *scheduler.Call) error {
-	if s.client == nil {
+	if s.conn == nil {
 		return errors.New("not connected to Mesos")
 	}
-	if err := s.client.Call(ctx, c); err != nil {
+	if err := s.conn.Call(ctx, c); err != nil {
 		return err
 	}
 	for _, op := range c.GetAccept().GetOperations() {
@@ -149,7 +149,7 @@ func (s *Service) call(ctx context.Context, c *scheduler.Call) error {
 
 // kill sends KILL for a task, at most once per KillRetry. Callers hold s.mu.
 func (s *Service) kill(ctx context.Context, taskID, agentID string) {
-	if at, ok := s.killedAt[taskID]; ok && time.Since(at) < s.cfg.Timing.KillRetry {
+	if at, ok := s.killedAt[taskID]; ok && s.now().Sub(at) < s.cfg.Timing.KillRetry {
 		return
 	}
 	if err := s.call(ctx, calls.Kill(taskID, agentID)); err != nil {
@@ -157,7 +157,7 @@ func (s *Service) kill(ctx context.Context, taskID, agentID string) {
 		return
 	}
 	s.log.Info("killing task", "task_id", taskID)
-	s.killedAt[taskID] = time.Now()
+	s.killedAt[taskID] = s.now()
 }
 
 // reviveOrSuppress suppresses offers when there is nothing to do and
@@ -169,7 +169,7 @@ func (s *Service) reviveOrSuppress(ctx context.Context) {
 	work := s.needsOffers()
 	switch {
 	case work && (s.suppressed || s.filtered):
-		if time.Since(s.lastRevive) < s.cfg.Timing.MinReviveInterval {
+		if s.now().Sub(s.lastRevive) < s.cfg.Timing.MinReviveInterval {
 			s.metrics.ReviveThrottled()
 			return
 		}
@@ -178,7 +178,7 @@ func (s *Service) reviveOrSuppress(ctx context.Context) {
 			return
 		}
 		s.log.Debug("revived offers")
-		s.lastRevive = time.Now()
+		s.lastRevive = s.now()
 		s.filtered = false
 		s.metrics.Revived()
 		s.setSuppressed(ctx, false)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"time"
 
 	"github.com/gogo/protobuf/jsonpb"
 	mesos "github.com/mesos/mesos-go/api/v1/lib"
@@ -52,7 +51,7 @@ func (s *Service) stageLaunch(ctx context.Context, step plan.Candidate, g *agent
 		AgentID: match.Offer.AgentID.Value, Hostname: match.Offer.Hostname,
 		Zone: agent.Zone, Region: agent.Region, Attributes: agent.Attributes,
 		Footprint: match.Footprint, ConfigID: s.configID, ConfigHash: task.ConfigHash,
-		Port: site.Port, LaunchedAt: time.Now().UTC(), Info: []byte(infoJSON),
+		Port: site.Port, LaunchedAt: s.now().UTC(), Info: []byte(infoJSON),
 	}
 	// A relaunch on existing reservations is confirmed from the start:
 	// only fresh reservations may turn out never to have been made.

@@ -345,7 +345,7 @@ func (s *Service) recordOutcome(step string, g *agentOffers, passed bool, outcom
 		s.outcomes = append(s.outcomes[:0], s.outcomes[len(s.outcomes)-maxOutcomes+1:]...)
 	}
 	s.outcomes = append(s.outcomes, OfferOutcome{
-		Time: time.Now().UTC(), Plan: s.activePlan().Name(), Step: step, OfferIDs: ids,
+		Time: s.now().UTC(), Plan: s.activePlan().Name(), Step: step, OfferIDs: ids,
 		AgentID: g.merged.AgentID.Value, Hostname: g.merged.Hostname, Passed: passed, Outcome: outcome, Reason: reason,
 	})
 }

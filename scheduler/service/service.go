@@ -26,6 +26,11 @@ type Config struct {
 	Master string
 	// Transport carries the Mesos calls (nil: http.DefaultTransport).
 	Transport http.RoundTripper
+	// Dial makes the connection to Mesos; nil dials Master through
+	// Transport (MesosDialer). Tests pass a fake master's.
+	Dial Dialer
+	// Clock tells the time for the service's timers (nil: time.Now).
+	Clock func() time.Time
 	// Hostname is reported to Mesos as the framework's host.
 	Hostname string
 	Logger   *slog.Logger
@@ -87,7 +92,7 @@ type Service struct {
 	cfg     Config
 	log     *slog.Logger
 	metrics *metrics.Metrics
-	client  *mesosclient.Client
+	conn    Connection
 
 	mu          sync.Mutex
 	store       state.Store
@@ -149,6 +154,9 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg.Timing = cfg.Timing.withDefaults()
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
 	s := &Service{
 		name:        p.name,
 		cfg:         cfg,
@@ -198,25 +206,21 @@ func (s *Service) buildDeployPlan(overrides plan.Overrides) error {
 // Run connects the service to Mesos and drives it until ctx ends, the
 // service is uninstalled, or the master removed its framework.
 func (s *Service) Run(ctx context.Context) error {
-	resolver, err := mesosclient.NewMasterResolver(s.cfg.Master)
-	if err != nil {
-		return fmt.Errorf("service %s: %w", s.name, err)
+	dial := s.cfg.Dial
+	if dial == nil {
+		dial = MesosDialer(s.cfg.Master, s.cfg.Transport, s.cfg.Timing.MinBackoff, s.cfg.Timing.MaxBackoff, 0)
 	}
-	client, err := mesosclient.New(mesosclient.Config{
-		Master:      resolver,
+	client, err := dial(ConnectionConfig{
 		Framework:   s.frameworkInfo(),
 		FrameworkID: s.FrameworkID,
 		Handler:     handler{s},
 		Logger:      s.log,
-		MinBackoff:  s.cfg.Timing.MinBackoff,
-		MaxBackoff:  s.cfg.Timing.MaxBackoff,
-		Transport:   s.cfg.Transport,
 	})
 	if err != nil {
-		return fmt.Errorf("service %s: %w", s.name, err)
+		return fmt.Errorf("service %s: connecting to Mesos: %w", s.name, err)
 	}
 	s.mu.Lock()
-	s.client = client
+	s.conn = client
 	s.mu.Unlock()
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -263,7 +267,7 @@ func (s *Service) runTimers(ctx context.Context, stop context.CancelFunc) {
 // tick runs the periodic work. Callers hold s.mu.
 func (s *Service) tick(ctx context.Context) {
 	s.recordPlanStatus()
-	if s.client == nil || !s.client.Connected() {
+	if s.conn == nil || !s.conn.Connected() {
 		return
 	}
 	s.retryReconciliation(ctx)
@@ -334,6 +338,9 @@ func (s *Service) activePlan() *plan.Plan {
 	}
 	return s.deploy
 }
+
+// now is the service's clock.
+func (s *Service) now() time.Time { return s.cfg.Clock() }
 
 func newID() string {
 	id, err := uuid.GenerateUUID()

@@ -104,7 +104,7 @@ func (s *Service) progressUninstall(ctx context.Context) {
 		s.finishUninstall(ctx)
 		return
 	}
-	if !s.client.Connected() {
+	if !s.conn.Connected() {
 		return
 	}
 	s.killForUninstall(ctx)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/gogo/protobuf/jsonpb"
 	mesos "github.com/mesos/mesos-go/api/v1/lib"
@@ -42,10 +41,21 @@ func (s *Service) handleUpdate(ctx context.Context, st mesos.TaskStatus) error {
 	}
 	s.log.Debug("task status", "task_id", taskID, "state", state, "ready", next.Ready, "message", st.GetMessage())
 	if s.uninstall == nil {
-		s.deploy.TaskUpdate(plan.TaskUpdate{TaskID: taskID, State: plan.TaskState(state), Ready: next.Ready})
+		s.deploy.TaskUpdate(plan.TaskUpdate{TaskID: taskID, State: planState(st.GetState()), Ready: next.Ready})
 		s.noteDeployCompletion(ctx)
 	}
 	return nil
+}
+
+// planState is the task state the plan is told. TASK_UNKNOWN (the
+// master's answer to reconciling a task it never heard of, after a failed
+// ACCEPT) means no task runs, as TASK_LOST does; the plan knows only the
+// latter.
+func planState(st mesos.TaskState) plan.TaskState {
+	if st == mesos.TASK_UNKNOWN {
+		return plan.TaskLost
+	}
+	return plan.TaskState(st.String())
 }
 
 // nextStatus folds a Mesos status into the stored one.
@@ -56,7 +66,7 @@ func (s *Service) nextStatus(prev TaskStatus, st mesos.TaskStatus) TaskStatus {
 		Message: st.GetMessage(),
 		Reason:  st.GetReason().String(),
 		Source:  st.GetSource().String(),
-		Time:    time.Now().UTC(),
+		Time:    s.now().UTC(),
 		// Readiness passes once per task; later check results do not
 		// take it back (as DC/OS).
 		Ready:     prev.Ready || readinessPassed(st),
