@@ -79,7 +79,7 @@ func TestOneAutomaticReplacementAtATime(t *testing.T) {
 	}
 	ds := Decide(in)
 	kinds := []Kind{ds[0].Kind, ds[1].Kind, ds[2].Kind}
-	if (kinds[0] != Healthy || kinds[1] != Replace || kinds[2] != WaitReplacement) {
+	if kinds[0] != Healthy || kinds[1] != Replace || kinds[2] != WaitReplacement {
 		t.Fatalf("kinds = %v, want healthy, replace, wait", kinds)
 	}
 	if !strings.Contains(ds[2].Reason, "one replacement at a time") {
