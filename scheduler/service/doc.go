@@ -26,7 +26,13 @@
 // same framework ID, reconciles, and neither launches a second broker for a
 // pod nor forgets a reservation.
 //
-// Concurrency: one mutex guards the service; the Mesos event stream, the
-// timers and the API take it in turn. Calls to Mesos are made with it held,
-// which keeps the order of decisions and calls simple to reason about.
+// Concurrency: decide, then act (act.go). Every change (a Mesos event, a
+// timer, an API call that changes something) is a job of the service
+// goroutine, Run's loop, which runs one job at a time: a decision under
+// s.mu that does no I/O returns effects (state writes in order, then Mesos
+// calls), which the goroutine carries out with the lock released, every
+// write within Timing.StoreTimeout and every call within
+// Timing.CallTimeout; each outcome is applied by a follow-up decision. No
+// lock is held across a network call, so a slow master or ZooKeeper delays
+// the service's own work, never its readers.
 package service

@@ -3,6 +3,8 @@ package service_test
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -38,6 +40,7 @@ type fixture struct {
 	inner   state.Store
 	store   *servicetest.Store
 	master  *servicetest.Master
+	timing  service.Timing
 	svc     *service.Service
 	current *runState
 	stop    context.CancelFunc
@@ -50,8 +53,8 @@ type runState struct {
 }
 
 // newFixture installs a service named "kafka" with the options and runs it
-// until its first subscription.
-func newFixture(t *testing.T, options string) *fixture {
+// until its first subscription; timing, when given, replaces testTiming.
+func newFixture(t *testing.T, options string, timing ...service.Timing) *fixture {
 	t.Helper()
 	inner, err := embedded.Open(filepath.Join(t.TempDir(), "state"), embedded.Options{})
 	if err != nil {
@@ -60,7 +63,10 @@ func newFixture(t *testing.T, options string) *fixture {
 	t.Cleanup(func() { inner.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	f := &fixture{t: t, ctx: ctx, journal: &servicetest.Journal{}, clock: servicetest.NewClock(), inner: inner}
+	f := &fixture{t: t, ctx: ctx, journal: &servicetest.Journal{}, clock: servicetest.NewClock(), inner: inner, timing: testTiming}
+	if len(timing) > 0 {
+		f.timing = timing[0]
+	}
 	f.store = servicetest.NewStore(inner, f.journal)
 	defaults := spec.DefaultOptions()
 	defaults.Service.Name = "kafka"
@@ -78,7 +84,17 @@ func newFixture(t *testing.T, options string) *fixture {
 }
 
 func (f *fixture) config() service.Config {
-	return service.Config{Store: f.store, Dial: f.master.Dial, Clock: f.clock.Now, Timing: testTiming}
+	return service.Config{Store: f.store, Dial: f.master.Dial, Clock: f.clock.Now, Timing: f.timing, Logger: testLogger()}
+}
+
+// testLogger sends the service's logs to stderr when SCHEDULER_TEST_LOG is
+// set (debug, info, warn or error), and discards them otherwise.
+func testLogger() *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(os.Getenv("SCHEDULER_TEST_LOG"))); err != nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
 // run starts the service and waits for its subscription.

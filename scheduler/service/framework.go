@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -37,11 +36,14 @@ func (s *Service) frameworkInfo() mesos.FrameworkInfo {
 	}
 }
 
-// handler adapts a Service to mesosclient.Handler.
+// handler adapts a Service to mesosclient.Handler: every event becomes a
+// job of the service goroutine, and the handler returns once its effects
+// were carried out (so an update is acknowledged only after it was
+// stored).
 type handler struct{ s *Service }
 
 func (h handler) Subscribed(ctx context.Context, frameworkID string) error {
-	return h.s.subscribed(ctx, frameworkID)
+	return h.s.submit(ctx, "handling the subscription", func() effects { return h.s.subscribed(frameworkID) })
 }
 
 func (h handler) HandleEvent(ctx context.Context, e *scheduler.Event) error {
@@ -52,15 +54,28 @@ func (h handler) Disconnected(err error) {
 	h.s.log.Info("disconnected from the Mesos master", "error", err)
 }
 
-// subscribed persists the framework ID, then starts explicit reconciliation
+// subscribed stores the framework ID, then starts explicit reconciliation
 // of every task the service knows.
-func (s *Service) subscribed(ctx context.Context, frameworkID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.persistFrameworkID(ctx, frameworkID); err != nil {
-		return err
+func (s *Service) subscribed(frameworkID string) effects {
+	if frameworkID == s.frameworkID {
+		s.startReconciliation()
+		return effects{}
 	}
-	s.log.Info("subscribed to the Mesos master", "framework_id", frameworkID)
+	return effects{writes: []write{setWrite("storing framework ID "+frameworkID, keyFrameworkID, []byte(frameworkID), func(err error) effects {
+		if err != nil {
+			// The subscription ends and mesosclient subscribes again.
+			return failed(err)
+		}
+		s.frameworkID = frameworkID
+		s.startReconciliation()
+		return effects{}
+	})}}
+}
+
+// startReconciliation begins explicit reconciliation of every known task
+// after a subscription.
+func (s *Service) startReconciliation() {
+	s.log.Info("subscribed to the Mesos master", "framework_id", s.frameworkID)
 	s.reconcile.waiting = map[string]bool{}
 	for _, p := range s.pods {
 		if p.record.TaskID != "" {
@@ -74,13 +89,13 @@ func (s *Service) subscribed(ctx context.Context, frameworkID string) error {
 	// subscription: the next tick revives if there is work, and
 	// suppresses if there is none.
 	s.suppressed, s.filtered = false, true
-	return nil
 }
 
 // retryReconciliation sends explicit reconciliation for the tasks whose
 // state is still unknown, with a doubling delay, and implicit
-// reconciliation on its period. Callers hold s.mu.
-func (s *Service) retryReconciliation(ctx context.Context) {
+// reconciliation on its period.
+func (s *Service) retryReconciliation() effects {
+	var fx effects
 	now := s.now()
 	if len(s.reconcile.waiting) > 0 && !now.Before(s.reconcile.nextTry) {
 		tasks := make(map[string]string, len(s.reconcile.waiting))
@@ -89,40 +104,37 @@ func (s *Service) retryReconciliation(ctx context.Context) {
 				tasks[p.record.TaskID] = p.record.AgentID
 			}
 		}
-		if err := s.call(ctx, calls.Reconcile(calls.ReconcileTasks(tasks))); err != nil {
-			s.log.Warn("explicit reconciliation", "error", err)
-		}
+		fx.calls = append(fx.calls, call{what: "explicit reconciliation", call: calls.Reconcile(calls.ReconcileTasks(tasks))})
 		s.reconcile.nextTry = now.Add(s.reconcile.delay)
 		s.reconcile.delay = min(2*s.reconcile.delay, 30*time.Second)
 	}
 	if !s.reconcile.implicit.IsZero() && now.After(s.reconcile.implicit) {
-		if err := s.call(ctx, calls.Reconcile()); err != nil {
-			s.log.Warn("implicit reconciliation", "error", err)
-		}
+		fx.calls = append(fx.calls, call{what: "implicit reconciliation", call: calls.Reconcile()})
 		s.reconcile.implicit = now.Add(s.cfg.Timing.ImplicitReconciliation)
 	}
+	return fx
 }
 
 // reconciled reports whether every task's state is known since the last
-// subscription. Callers hold s.mu.
+// subscription.
 func (s *Service) reconciled() bool { return len(s.reconcile.waiting) == 0 }
 
+// handleEvent turns one Mesos event into a job and waits for it.
 func (s *Service) handleEvent(ctx context.Context, e *scheduler.Event) error {
 	switch e.GetType() {
 	case scheduler.Event_OFFERS:
-		s.handleOffers(ctx, e.GetOffers().GetOffers())
+		return s.handleOffers(ctx, e.GetOffers().GetOffers())
 	case scheduler.Event_UPDATE:
-		return s.handleUpdate(ctx, e.GetUpdate().GetStatus())
+		st := e.GetUpdate().GetStatus()
+		return s.submit(ctx, "handling a task status", func() effects { return s.handleUpdate(st) })
 	case scheduler.Event_INVERSE_OFFERS:
 		ids := make([]mesos.OfferID, 0, len(e.GetInverseOffers().GetInverseOffers()))
 		for _, o := range e.GetInverseOffers().GetInverseOffers() {
 			ids = append(ids, o.OfferID)
 		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if err := s.call(ctx, calls.DeclineInverseOffers(ids...)); err != nil {
-			s.log.Warn("declining inverse offers", "error", err)
-		}
+		return s.submit(ctx, "declining inverse offers", func() effects {
+			return effects{calls: []call{{what: "declining inverse offers", call: calls.DeclineInverseOffers(ids...)}}}
+		})
 	case scheduler.Event_FAILURE:
 		f := e.GetFailure()
 		s.log.Warn("Mesos reports a failure", "agent_id", f.GetAgentID().GetValue(), "executor_id", f.GetExecutorID().GetValue(), "status", f.GetStatus())
@@ -132,74 +144,73 @@ func (s *Service) handleEvent(ctx context.Context, e *scheduler.Event) error {
 	return nil
 }
 
-// call sends a call to the master and counts accepted operations.
-// Callers hold s.mu.
-func (s *Service) call(ctx context.Context, c *scheduler.Call) error {
-	if s.conn == nil {
-		return errors.New("not connected to Mesos")
-	}
-	if err := s.conn.Call(ctx, c); err != nil {
-		return err
-	}
-	for _, op := range c.GetAccept().GetOperations() {
-		s.metrics.Operation(lower(op.GetType().String()))
-	}
-	return nil
-}
-
-// kill sends KILL for a task, at most once per KillRetry. Callers hold s.mu.
-func (s *Service) kill(ctx context.Context, taskID, agentID string) {
+// kill decides a KILL for a task, at most once per KillRetry.
+func (s *Service) kill(taskID, agentID string) effects {
 	if at, ok := s.killedAt[taskID]; ok && s.now().Sub(at) < s.cfg.Timing.KillRetry {
-		return
+		return effects{}
 	}
-	if err := s.call(ctx, calls.Kill(taskID, agentID)); err != nil {
-		s.log.Warn("killing a task", "task_id", taskID, "error", err)
-		return
-	}
-	s.log.Info("killing task", "task_id", taskID)
 	s.killedAt[taskID] = s.now()
+	return effects{calls: []call{{what: "killing task " + taskID, call: calls.Kill(taskID, agentID), then: func(err error) effects {
+		if err != nil {
+			s.log.Warn("killing a task", "task_id", taskID, "error", err)
+			delete(s.killedAt, taskID) // try again on the next tick
+			return effects{}
+		}
+		s.log.Info("killing task", "task_id", taskID)
+		return effects{}
+	}}}}
 }
 
 // reviveOrSuppress suppresses offers when there is nothing to do and
 // revives them, at most once per MinReviveInterval, when there is work and
 // offers are suppressed or some agents' offers are filtered by a long
 // decline.
-// Callers hold s.mu.
-func (s *Service) reviveOrSuppress(ctx context.Context) {
+func (s *Service) reviveOrSuppress() effects {
 	work := s.needsOffers()
 	switch {
 	case work && (s.suppressed || s.filtered):
 		if s.now().Sub(s.lastRevive) < s.cfg.Timing.MinReviveInterval {
 			s.metrics.ReviveThrottled()
-			return
+			return effects{}
 		}
-		if err := s.call(ctx, calls.ReviveWith([]string{s.spec.Role})); err != nil {
-			s.log.Warn("reviving offers", "error", err)
-			return
-		}
-		s.log.Debug("revived offers")
-		s.lastRevive = s.now()
-		s.filtered = false
-		s.metrics.Revived()
-		s.setSuppressed(ctx, false)
+		return effects{calls: []call{{what: "reviving offers", call: calls.ReviveWith([]string{s.spec.Role}), then: func(err error) effects {
+			if err != nil {
+				s.log.Warn("reviving offers", "error", err)
+				return effects{}
+			}
+			s.log.Debug("revived offers")
+			s.lastRevive = s.now()
+			s.filtered = false
+			s.metrics.Revived()
+			return s.setSuppressed(false)
+		}}}}
 	case !work && !s.suppressed && s.reconciled():
-		if err := s.call(ctx, calls.SuppressWith([]string{s.spec.Role})); err != nil {
-			s.log.Warn("suppressing offers", "error", err)
-			return
-		}
-		s.metrics.Suppressed()
-		s.setSuppressed(ctx, true)
+		return effects{calls: []call{{what: "suppressing offers", call: calls.SuppressWith([]string{s.spec.Role}), then: func(err error) effects {
+			if err != nil {
+				s.log.Warn("suppressing offers", "error", err)
+				return effects{}
+			}
+			s.metrics.Suppressed()
+			return s.setSuppressed(true)
+		}}}}
 	}
+	return effects{}
 }
 
-// setSuppressed records the suppression in memory, in the metrics and in
-// the suppressed property. Callers hold s.mu.
-func (s *Service) setSuppressed(ctx context.Context, suppressed bool) {
+// setSuppressed records the suppression in memory and in the metrics, and
+// decides the write of the suppressed property.
+func (s *Service) setSuppressed(suppressed bool) effects {
 	s.suppressed = suppressed
 	s.metrics.SetSuppressed(suppressed)
-	if err := s.store.Set(ctx, propertyKey(propertySuppressed), fmt.Appendf(nil, "%t", suppressed)); err != nil {
-		s.log.Warn("storing the suppressed property", "error", err)
-	}
+	value := fmt.Appendf(nil, "%t", suppressed)
+	return effects{writes: []write{setWrite("storing the suppressed property", propertyKey(propertySuppressed), value, func(err error) effects {
+		if err != nil {
+			s.log.Warn("storing the suppressed property", "error", err)
+			return effects{}
+		}
+		s.setProperty(propertySuppressed, value)
+		return effects{}
+	})}}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strconv"
@@ -26,9 +25,12 @@ const (
 )
 
 // stageLaunch turns a match into the operations that launch the step's
-// pod, after storing the new task record: a scheduler that stops right
-// after this still knows the task and its reservations. Callers hold s.mu.
-func (s *Service) stageLaunch(ctx context.Context, step plan.Candidate, g *agentOffers, match *offers.Match) error {
+// pod, and returns the write of the new task record the ACCEPT waits for:
+// a scheduler that stops right after it still knows the task and its
+// reservations. The model takes the launch at once, so that the rest of
+// the cycle sees it (placement, what is left of the agent); when the write
+// fails, the launch is taken back and the agent's offers declined.
+func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers.Match) (write, error) {
 	agent := agentOf(match.Offer)
 	site := spec.Site{
 		Hostname: match.Offer.Hostname,
@@ -37,14 +39,14 @@ func (s *Service) stageLaunch(ctx context.Context, step plan.Candidate, g *agent
 	}
 	task, _, err := s.spec.Launch(step.PodIndex, site)
 	if err != nil {
-		return fmt.Errorf("completing the launch of %s: %w", step.Pod, err)
+		return write{}, fmt.Errorf("completing the launch of %s: %w", step.Pod, err)
 	}
 	taskID := fmt.Sprintf("%s__%s__%s", spec.SanitizedName(s.spec.Name), task.FullTaskName, newID())
 	executorID := fmt.Sprintf("%s__%s__%s", spec.SanitizedName(s.spec.Name), task.PodInstance, newID())
 	info := s.taskInfo(task, taskID, match)
 	infoJSON, err := (&jsonpb.Marshaler{}).MarshalToString(&info)
 	if err != nil {
-		return fmt.Errorf("encoding the TaskInfo of %s: %w", taskID, err)
+		return write{}, fmt.Errorf("encoding the TaskInfo of %s: %w", taskID, err)
 	}
 	record := TaskRecord{
 		Pod: step.PodIndex, Name: task.FullTaskName, TaskID: taskID, ExecutorID: executorID,
@@ -56,14 +58,9 @@ func (s *Service) stageLaunch(ctx context.Context, step plan.Candidate, g *agent
 	// A relaunch on existing reservations is confirmed from the start:
 	// only fresh reservations may turn out never to have been made.
 	status := TaskStatus{TaskID: taskID, Confirmed: len(match.Operations) == 0}
-	if err := s.store.Commit(ctx,
-		state.SetOp(taskInfoKey(record.Name), mustJSON(record)),
-		state.SetOp(taskStatusKey(record.Name), mustJSON(status)),
-	); err != nil {
-		return fmt.Errorf("storing task %s before its launch: %w", taskID, err)
-	}
-	s.pods[step.PodIndex] = &pod{record: record, status: status}
 
+	previous, hadPrevious := s.pods[step.PodIndex]
+	s.pods[step.PodIndex] = &pod{record: record, status: status}
 	executor := mesos.ExecutorInfo{
 		Type:        mesos.ExecutorInfo_DEFAULT,
 		ExecutorID:  mesos.ExecutorID{Value: executorID},
@@ -75,11 +72,30 @@ func (s *Service) stageLaunch(ctx context.Context, step plan.Candidate, g *agent
 	g.launched = true
 	s.deploy.Prepared(step.Pod)
 	s.deploy.Launched(step.Pod, taskID)
-	s.log.Info("launching broker", "pod", step.Pod, "task_id", taskID, "agent", match.Offer.Hostname, "port", site.Port, "fresh_reservations", len(match.Operations) > 0)
-	return nil
+
+	ops := []state.Op{
+		state.SetOp(taskInfoKey(record.Name), mustJSON(record)),
+		state.SetOp(taskStatusKey(record.Name), mustJSON(status)),
+	}
+	return commitWrite("storing task "+taskID+" before its launch", ops, func(err error) effects {
+		if err != nil {
+			s.log.Error("not launching: the task record could not be stored", "pod", step.Pod, "task_id", taskID, "error", err)
+			if hadPrevious {
+				s.pods[step.PodIndex] = previous
+			} else {
+				delete(s.pods, step.PodIndex)
+			}
+			s.deploy.Pending(step.Pod)
+			s.deploy.Explain(step.Pod, fmt.Sprintf("the launch on %s was not sent because storing its task failed (%v); it is tried again with the next offers", match.Offer.Hostname, err))
+			g.failed = true
+			return effects{}
+		}
+		s.log.Info("launching broker", "pod", step.Pod, "task_id", taskID, "agent", match.Offer.Hostname, "port", site.Port, "fresh_reservations", len(match.Operations) > 0)
+		return effects{}
+	}), nil
 }
 
-// taskInfo is the Mesos TaskInfo of a broker task. Callers hold s.mu.
+// taskInfo is the Mesos TaskInfo of a broker task.
 func (s *Service) taskInfo(t spec.BrokerTask, taskID string, match *offers.Match) mesos.TaskInfo {
 	info := mesos.TaskInfo{
 		Name:      t.FullTaskName,

@@ -26,6 +26,9 @@ type agentOffers struct {
 	// one launch per agent per cycle keeps the evaluation of the next pod
 	// honest about what is left.
 	launched bool
+	// failed is set when a write the agent's ACCEPT depends on failed: its
+	// offers are declined instead.
+	failed bool
 }
 
 func groupByAgent(in []mesos.Offer) []*agentOffers {
@@ -46,40 +49,38 @@ func groupByAgent(in []mesos.Offer) []*agentOffers {
 	return order
 }
 
-// handleOffers runs one offer cycle: launch the steps that need resources,
-// release reservations nobody owns, decline the rest.
-func (s *Service) handleOffers(ctx context.Context, in []mesos.Offer) {
+// handleOffers runs one offer cycle as a job: launch the steps that need
+// resources, release reservations nobody owns, decline the rest in one
+// call. offers.process times the cycle from the event's arrival to the
+// end of its calls.
+func (s *Service) handleOffers(ctx context.Context, in []mesos.Offer) error {
 	start := time.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	err := s.submit(ctx, "an offer cycle", func() effects { return s.decideOffers(in) })
+	s.metrics.OffersProcessed(len(in))
+	s.metrics.ObserveOfferProcessing(time.Since(start))
+	return err
+}
+
+// decideOffers decides one offer cycle.
+func (s *Service) decideOffers(in []mesos.Offer) effects {
 	s.metrics.OffersReceived(len(in))
 	groups := groupByAgent(in)
 	s.log.Debug("offers", "count", len(in), "agents", len(groups))
-
 	switch {
 	case s.uninstall != nil:
-		s.cleanupForUninstall(ctx, groups)
+		return s.cleanupForUninstall(groups)
 	case !s.reconciled():
 		// Until every task's state is known, a pod may look free to
 		// launch while it still runs.
-		s.decline(ctx, groups, s.cfg.Timing.ShortDecline, "declined short", "waiting for task reconciliation")
-		s.finishCycle(start, len(in))
-		return
-	default:
-		s.launchSteps(ctx, groups)
-		s.cleanupUnexpected(groups)
+		return s.decline(groups, s.cfg.Timing.ShortDecline, "declined short", "waiting for task reconciliation")
 	}
-	s.acceptOrDecline(ctx, groups)
-	s.finishCycle(start, len(in))
-}
-
-func (s *Service) finishCycle(start time.Time, n int) {
-	s.metrics.OffersProcessed(n)
-	s.metrics.ObserveOfferProcessing(time.Since(start))
+	writes := s.launchSteps(groups)
+	s.cleanupUnexpected(groups)
+	return effects{writes: writes, after: func() effects { return s.acceptOrDecline(groups) }}
 }
 
 // stepsNeedingOffers are the deploy steps waiting for an offer whose pod
-// has no task left running. Callers hold s.mu.
+// has no task left running.
 func (s *Service) stepsNeedingOffers() []plan.Candidate {
 	var steps []plan.Candidate
 	for _, c := range s.deploy.Candidates(nil) {
@@ -95,7 +96,6 @@ func (s *Service) stepsNeedingOffers() []plan.Candidate {
 }
 
 // needsOffers reports whether the service has work that takes offers.
-// Callers hold s.mu.
 func (s *Service) needsOffers() bool {
 	if s.uninstall != nil {
 		return s.uninstallNeedsOffers()
@@ -104,23 +104,25 @@ func (s *Service) needsOffers() bool {
 }
 
 // killOutdatedTasks kills the running task of every pending step: the pod
-// must be relaunched (new configuration, restart command). Callers hold
-// s.mu.
-func (s *Service) killOutdatedTasks(ctx context.Context) {
+// must be relaunched (new configuration, restart command).
+func (s *Service) killOutdatedTasks() effects {
+	var fx effects
 	for _, c := range s.deploy.Candidates(nil) {
 		p := s.pods[c.PodIndex]
 		if c.Status != plan.Pending || p == nil || !p.alive() {
 			continue
 		}
 		s.deploy.Explain(c.Pod, fmt.Sprintf("waiting for task %s to stop before relaunching", p.record.TaskID))
-		s.kill(ctx, p.record.TaskID, p.record.AgentID)
+		fx = fx.join(s.kill(p.record.TaskID, p.record.AgentID))
 	}
+	return fx
 }
 
 // launchSteps matches each step needing resources with an agent's offers,
-// in plan order, and stages the operations that launch it.
-// Callers hold s.mu.
-func (s *Service) launchSteps(ctx context.Context, groups []*agentOffers) {
+// in plan order, and stages the operations that launch it; it returns the
+// writes that store the launched tasks' records.
+func (s *Service) launchSteps(groups []*agentOffers) []write {
+	var writes []write
 	for _, step := range s.stepsNeedingOffers() {
 		need, err := s.need(step.PodIndex)
 		if err != nil {
@@ -138,11 +140,13 @@ func (s *Service) launchSteps(ctx context.Context, groups []*agentOffers) {
 				reasons = append(reasons, fmt.Sprintf("%s: %v", g.merged.Hostname, err))
 				continue
 			}
-			if err := s.stageLaunch(ctx, step, g, match); err != nil {
+			w, err := s.stageLaunch(step, g, match)
+			if err != nil {
 				s.log.Error("staging a launch", "pod", step.Pod, "error", err)
 				reasons = append(reasons, fmt.Sprintf("%s: %v", g.merged.Hostname, err))
 				continue
 			}
+			writes = append(writes, w)
 			reasons = nil
 			break
 		}
@@ -150,11 +154,12 @@ func (s *Service) launchSteps(ctx context.Context, groups []*agentOffers) {
 			s.deploy.Explain(step.Pod, "no offer fits: "+strings.Join(reasons, "; "))
 		}
 	}
+	return writes
 }
 
 // need is what pod i needs from an offer: fresh resources placed by the
 // service's placement rules, or, for a pod that ran before, its own
-// reservations. Callers hold s.mu.
+// reservations.
 func (s *Service) need(i int) (offers.Need, error) {
 	t, err := s.spec.Broker(i)
 	if err != nil {
@@ -191,7 +196,7 @@ func (s *Service) need(i int) (offers.Need, error) {
 var defaultExecutor = offers.ExecutorNeed{CPUs: 0.1, Mem: 32, Disk: 256}
 
 // placedAgents lists the agents of the service's other pods that hold
-// reservations, one entry per pod. Callers hold s.mu.
+// reservations, one entry per pod.
 func (s *Service) placedAgents(except int) []placement.Agent {
 	var placed []placement.Agent
 	for i, p := range s.pods {
@@ -235,13 +240,11 @@ func attributeText(a mesos.Attribute) string {
 }
 
 // reservation says whose reservations the service makes and recognises.
-// Callers hold s.mu.
 func (s *Service) reservation() offers.Reservation {
 	return offers.Reservation{Role: s.spec.Role, Principal: s.spec.Principal, FrameworkID: s.frameworkID}
 }
 
 // keepResource reports whether a reserved resource belongs to a pod.
-// Callers hold s.mu.
 func (s *Service) keepResource(id string) bool {
 	for _, p := range s.pods {
 		if !p.holdsReservations() {
@@ -258,7 +261,7 @@ func (s *Service) keepResource(id string) bool {
 
 // cleanupUnexpected stages DESTROY and UNRESERVE of every reserved
 // resource no pod owns (a replaced pod's, a launch that never reached
-// Mesos, leftovers of a lost state). Callers hold s.mu.
+// Mesos, leftovers of a lost state).
 func (s *Service) cleanupUnexpected(groups []*agentOffers) {
 	for _, g := range groups {
 		ops := offers.Cleanup(&g.merged, s.reservation(), s.keepResource)
@@ -272,32 +275,39 @@ func (s *Service) cleanupUnexpected(groups []*agentOffers) {
 	}
 }
 
-// acceptOrDecline sends the staged operations and declines the offers of
-// agents with none: for long when there is nothing to do, for short when
-// there is. Callers hold s.mu.
-func (s *Service) acceptOrDecline(ctx context.Context, groups []*agentOffers) {
+// acceptOrDecline decides, once the launches are stored, one ACCEPT per
+// agent with staged operations and one DECLINE of every other offer: for
+// long when there is nothing to do, for short when there is.
+func (s *Service) acceptOrDecline(groups []*agentOffers) effects {
+	var fx effects
 	var idle []*agentOffers
 	for _, g := range groups {
-		if len(g.ops) == 0 {
+		if len(g.ops) == 0 || g.failed {
 			idle = append(idle, g)
 			continue
 		}
-		accept := calls.Accept(calls.OfferOperations(g.ops).WithOffers(g.ids...)).With(calls.RefuseSeconds(s.cfg.Timing.AcceptRefuse))
-		if err := s.call(ctx, accept); err != nil {
-			s.log.Error("accepting offers", "agent", g.merged.Hostname, "error", err)
-			s.reconcileLaunchesOn(g.merged.AgentID.Value)
-		}
+		fx.calls = append(fx.calls, s.accept(g, func(err error) effects {
+			if err != nil {
+				s.log.Error("accepting offers", "agent", g.merged.Hostname, "error", err)
+				s.reconcileLaunchesOn(g.merged.AgentID.Value)
+			}
+			return effects{}
+		}))
 	}
 	if s.needsOffers() {
-		s.decline(ctx, idle, s.cfg.Timing.ShortDecline, "declined short", "")
-	} else {
-		s.decline(ctx, idle, s.cfg.Timing.LongDecline, "declined long", "nothing to do")
+		return fx.join(s.decline(idle, s.cfg.Timing.ShortDecline, "declined short", ""))
 	}
+	return fx.join(s.decline(idle, s.cfg.Timing.LongDecline, "declined long", "nothing to do"))
+}
+
+// accept is the ACCEPT of an agent's offers with its staged operations.
+func (s *Service) accept(g *agentOffers, then func(error) effects) call {
+	c := calls.Accept(calls.OfferOperations(g.ops).WithOffers(g.ids...)).With(calls.RefuseSeconds(s.cfg.Timing.AcceptRefuse))
+	return call{what: "accepting the offers of " + g.merged.Hostname, call: c, then: then}
 }
 
 // reconcileLaunchesOn asks Mesos about the tasks just launched on an agent
-// whose ACCEPT failed: it may or may not have been applied. Callers hold
-// s.mu.
+// whose ACCEPT failed: it may or may not have been applied.
 func (s *Service) reconcileLaunchesOn(agentID string) {
 	for _, p := range s.pods {
 		if p.record.AgentID == agentID && p.status.State == "" {
@@ -307,29 +317,33 @@ func (s *Service) reconcileLaunchesOn(agentID string) {
 	s.reconcile.nextTry = time.Time{}
 }
 
-func (s *Service) decline(ctx context.Context, groups []*agentOffers, filter time.Duration, outcome, reason string) {
-	if len(groups) == 0 {
-		return
-	}
+// decline decides one DECLINE of every offer of groups.
+func (s *Service) decline(groups []*agentOffers, filter time.Duration, outcome, reason string) effects {
 	var ids []mesos.OfferID
 	for _, g := range groups {
 		ids = append(ids, g.ids...)
 		s.recordOutcome("", g, false, outcome, reason)
 	}
-	if err := s.call(ctx, calls.Decline(ids...).With(calls.RefuseSeconds(filter))); err != nil {
-		s.log.Warn("declining offers", "error", err)
-		return
+	if len(ids) == 0 {
+		return effects{}
 	}
-	if filter >= s.cfg.Timing.LongDecline {
-		s.filtered = true
-		s.metrics.DeclinedLong(len(ids))
-	} else {
-		s.metrics.DeclinedShort(len(ids))
-	}
+	c := calls.Decline(ids...).With(calls.RefuseSeconds(filter))
+	return effects{calls: []call{{what: "declining offers", call: c, then: func(err error) effects {
+		if err != nil {
+			s.log.Warn("declining offers", "error", err)
+			return effects{}
+		}
+		if filter >= s.cfg.Timing.LongDecline {
+			s.filtered = true
+			s.metrics.DeclinedLong(len(ids))
+		} else {
+			s.metrics.DeclinedShort(len(ids))
+		}
+		return effects{}
+	}}}}
 }
 
 // recordOutcome keeps an evaluation for the diagnostics endpoint.
-// Callers hold s.mu.
 func (s *Service) recordOutcome(step string, g *agentOffers, passed bool, outcome, reason string) {
 	ids := make([]string, len(g.ids))
 	for i, id := range g.ids {
@@ -368,7 +382,7 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// sortedPods returns the pod indexes in order. Callers hold s.mu.
+// sortedPods returns the pod indexes in order.
 func (s *Service) sortedPods() []int {
 	idx := make([]int, 0, len(s.pods))
 	for i := range s.pods {

@@ -131,6 +131,10 @@ type persisted struct {
 	pods         map[int]*pod
 	uninstalling bool
 	overrides    plan.Overrides
+	// configs are the stored configurations by id, properties the
+	// stored properties by name, as stored.
+	configs    map[string][]byte
+	properties map[string][]byte
 }
 
 func getJSON(ctx context.Context, store state.Store, key string, v any) (bool, error) {
@@ -185,23 +189,47 @@ func load(ctx context.Context, store state.Store) (persisted, error) {
 	if p.configID == "" {
 		return p, fmt.Errorf("service %q has no target configuration (%s)", p.name, keyConfigTarget)
 	}
-	found, err := getJSON(ctx, store, configKey(p.configID), &p.spec)
-	if err != nil {
+	if p.configs, err = loadChildren(ctx, store, keyConfigurations); err != nil {
 		return p, err
 	}
-	if !found {
+	target, found := p.configs[p.configID]
+	if !found || len(target) == 0 {
 		return p, fmt.Errorf("the target configuration %s of service %q is missing", p.configID, p.name)
 	}
-	uninstalling, err := getString(ctx, store, propertyKey(propertyUninstalling))
-	if err != nil {
+	if err := json.Unmarshal(target, &p.spec); err != nil {
+		return p, fmt.Errorf("decoding the target configuration %s: %w", p.configID, err)
+	}
+	if p.properties, err = loadChildren(ctx, store, keyProperties); err != nil {
 		return p, err
 	}
-	p.uninstalling = uninstalling == "true"
-	if _, err := getJSON(ctx, store, propertyKey(propertyDeployOverride), &p.overrides); err != nil {
-		return p, err
+	p.uninstalling = string(p.properties[propertyUninstalling]) == "true"
+	if raw := p.properties[propertyDeployOverride]; len(raw) > 0 {
+		if err := json.Unmarshal(raw, &p.overrides); err != nil {
+			return p, fmt.Errorf("decoding %s: %w", propertyKey(propertyDeployOverride), err)
+		}
 	}
 	p.pods, err = loadPods(ctx, store)
 	return p, err
+}
+
+// loadChildren reads the values of every child of key.
+func loadChildren(ctx context.Context, store state.Store, key string) (map[string][]byte, error) {
+	names, err := store.Children(ctx, key)
+	if err != nil && !errors.Is(err, state.ErrNotFound) {
+		return nil, fmt.Errorf("listing %s: %w", key, err)
+	}
+	values := make(map[string][]byte, len(names))
+	for _, name := range names {
+		node, err := store.Get(ctx, state.JoinKey(key, name))
+		if errors.Is(err, state.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", state.JoinKey(key, name), err)
+		}
+		values[name] = node.Value
+	}
+	return values, nil
 }
 
 func loadPods(ctx context.Context, store state.Store) (map[int]*pod, error) {

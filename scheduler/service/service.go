@@ -34,10 +34,7 @@ type Config struct {
 	// Hostname is reported to Mesos as the framework's host.
 	Hostname string
 	Logger   *slog.Logger
-	// Removed is called once the service is uninstalled and its state
-	// deleted.
-	Removed func(name string)
-	Timing  Timing
+	Timing   Timing
 }
 
 // Timing holds the service's periods and filters; zero values take the
@@ -62,6 +59,10 @@ type Timing struct {
 	// KillRetry is how long to wait for a killed task to end before
 	// killing it again (30s; ours).
 	KillRetry time.Duration
+	// CallTimeout bounds every Mesos call (10s; ours).
+	CallTimeout time.Duration
+	// StoreTimeout bounds every state store call (10s; ours).
+	StoreTimeout time.Duration
 	// Mesos client tuning (see mesosclient.Config).
 	MinBackoff, MaxBackoff time.Duration
 }
@@ -80,6 +81,8 @@ func (t Timing) withDefaults() Timing {
 	def(&t.AcceptRefuse, time.Second)
 	def(&t.MinReviveInterval, 5*time.Second)
 	def(&t.KillRetry, 30*time.Second)
+	def(&t.CallTimeout, 10*time.Second)
+	def(&t.StoreTimeout, 10*time.Second)
 	return t
 }
 
@@ -92,18 +95,32 @@ type Service struct {
 	cfg     Config
 	log     *slog.Logger
 	metrics *metrics.Metrics
-	conn    Connection
+	store   state.Store
+	conn    Connection // set by Run before its loop starts
 
+	// jobs carries decisions to the service goroutine; stopped is closed
+	// when it ended.
+	jobs    chan job
+	stopped chan struct{}
+	runOnce sync.Once
+
+	// mu guards the model below. Decisions hold it; nothing holds it
+	// across I/O.
 	mu          sync.Mutex
-	store       state.Store
 	frameworkID string
 	configID    string
 	spec        spec.ServiceSpec
 	pods        map[int]*pod
 	deploy      *plan.Plan
-	uninstall   *plan.Plan // non-nil once the uninstall started
-	removed     bool
-	suppressed  bool
+	uninstall   *uninstallPlan // non-nil once the uninstall started
+	// configs are the stored configurations by id; properties the
+	// stored properties by name (as the state holds them).
+	configs    map[string][]byte
+	properties map[string][]byte
+	removed    bool
+	// frameworkGone is set once the master refused the framework ID.
+	frameworkGone bool
+	suppressed    bool
 	// filtered is set when offers were declined with the long filter
 	// since the last revive.
 	filtered   bool
@@ -130,7 +147,10 @@ func Create(ctx context.Context, cfg Config, s spec.ServiceSpec) (*Service, erro
 	if err != nil {
 		return nil, fmt.Errorf("making a configuration id: %w", err)
 	}
-	err = cfg.Store.Commit(ctx,
+	timeout := cfg.Timing.withDefaults().StoreTimeout
+	commitCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err = cfg.Store.Commit(commitCtx,
 		state.CompareAndSetOp(keyServiceName, []byte(s.Name), state.NoVersion),
 		state.SetOp(configKey(configID), mustJSON(s)),
 		state.SetOp(keyConfigTarget, []byte(configID)),
@@ -146,16 +166,20 @@ func Create(ctx context.Context, cfg Config, s spec.ServiceSpec) (*Service, erro
 
 // Open loads a service from its state; Run starts it.
 func Open(ctx context.Context, cfg Config) (*Service, error) {
-	p, err := load(ctx, cfg.Store)
-	if err != nil {
-		return nil, fmt.Errorf("loading the service's state: %w", err)
-	}
+	cfg.Timing = cfg.Timing.withDefaults()
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	cfg.Timing = cfg.Timing.withDefaults()
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
+	}
+	// Loading reads a few keys per broker: bounded by a few store
+	// deadlines, not one.
+	loadCtx, cancel := context.WithTimeout(ctx, 4*cfg.Timing.StoreTimeout)
+	defer cancel()
+	p, err := load(loadCtx, cfg.Store)
+	if err != nil {
+		return nil, fmt.Errorf("loading the service's state: %w", err)
 	}
 	s := &Service{
 		name:        p.name,
@@ -168,6 +192,10 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		spec:        p.spec,
 		pods:        p.pods,
 		killedAt:    map[string]time.Time{},
+		configs:     p.configs,
+		properties:  p.properties,
+		jobs:        make(chan job),
+		stopped:     make(chan struct{}),
 	}
 	if err := s.buildDeployPlan(p.overrides); err != nil {
 		return nil, err
@@ -203,14 +231,23 @@ func (s *Service) buildDeployPlan(overrides plan.Overrides) error {
 	return nil
 }
 
-// Run connects the service to Mesos and drives it until ctx ends, the
-// service is uninstalled, or the master removed its framework.
+// Run connects the service to Mesos and runs it: it is the service
+// goroutine, which runs the jobs (events, timers and API changes) one at a
+// time until ctx ends or the service is uninstalled (then it returns nil).
+// A service runs once; when Run returns, changes are refused.
 func (s *Service) Run(ctx context.Context) error {
+	err := errors.New("service: Run called twice")
+	s.runOnce.Do(func() { err = s.run(ctx) })
+	return err
+}
+
+func (s *Service) run(ctx context.Context) error {
+	defer close(s.stopped)
 	dial := s.cfg.Dial
 	if dial == nil {
-		dial = MesosDialer(s.cfg.Master, s.cfg.Transport, s.cfg.Timing.MinBackoff, s.cfg.Timing.MaxBackoff, 0)
+		dial = MesosDialer(s.cfg.Master, s.cfg.Transport, s.cfg.Timing.MinBackoff, s.cfg.Timing.MaxBackoff, s.cfg.Timing.CallTimeout)
 	}
-	client, err := dial(ConnectionConfig{
+	conn, err := dial(ConnectionConfig{
 		Framework:   s.frameworkInfo(),
 		FrameworkID: s.FrameworkID,
 		Handler:     handler{s},
@@ -220,63 +257,69 @@ func (s *Service) Run(ctx context.Context) error {
 		return fmt.Errorf("service %s: connecting to Mesos: %w", s.name, err)
 	}
 	s.mu.Lock()
-	s.conn = client
+	s.conn = conn
 	s.mu.Unlock()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	timersDone := make(chan struct{})
-	go func() {
-		defer close(timersDone)
-		s.runTimers(ctx, cancel)
-	}()
-	err = client.Run(ctx)
-	cancel()
-	<-timersDone
-	if errors.Is(err, mesosclient.ErrFrameworkRemoved) {
-		return s.frameworkRemoved(context.WithoutCancel(ctx))
-	}
-	if s.Removed() {
-		return nil
-	}
-	return err
+	connDone := make(chan error, 1)
+	go func() { connDone <- conn.Run(ctx) }()
+	return s.loop(ctx, cancel, connDone)
 }
 
-// runTimers does the periodic work until ctx ends; it cancels the service
-// once the uninstall finished.
-func (s *Service) runTimers(ctx context.Context, stop context.CancelFunc) {
+// loop is the service goroutine's work: jobs, ticks and the end of the
+// Mesos connection. Before it returns, it ends the connection and waits
+// for it.
+func (s *Service) loop(ctx context.Context, stopConn context.CancelFunc, connDone chan error) error {
 	ticker := time.NewTicker(s.cfg.Timing.Tick)
 	defer ticker.Stop()
+	defer func() {
+		stopConn()
+		if connDone != nil {
+			<-connDone
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return ctx.Err()
+		case j := <-s.jobs:
+			j.done <- s.runJob(ctx, j.decide)
 		case <-ticker.C:
+			if err := s.runJob(ctx, s.tick); err != nil {
+				s.log.Warn("timers", "error", err)
+			}
+		case err := <-connDone:
+			connDone = nil
+			if !errors.Is(err, mesosclient.ErrFrameworkRemoved) {
+				return err
+			}
+			if err := s.runJob(ctx, s.frameworkRemoved); err != nil {
+				s.log.Error("after the master removed the framework", "error", err)
+			}
 		}
-		s.mu.Lock()
-		s.tick(ctx)
-		removed := s.removed
-		s.mu.Unlock()
-		if removed {
-			stop()
-			return
+		if s.Removed() {
+			return nil
 		}
 	}
 }
 
-// tick runs the periodic work. Callers hold s.mu.
-func (s *Service) tick(ctx context.Context) {
+// tick decides the periodic work.
+func (s *Service) tick() effects {
 	s.recordPlanStatus()
+	if s.uninstall != nil && s.frameworkGone {
+		// The master refused the framework: it holds nothing of this
+		// service any more (a retry of a failed state deletion).
+		return s.deleteState()
+	}
 	if s.conn == nil || !s.conn.Connected() {
-		return
+		return effects{}
 	}
-	s.retryReconciliation(ctx)
+	fx := s.retryReconciliation()
 	if s.uninstall != nil {
-		s.progressUninstall(ctx)
-		return
+		return fx.join(s.progressUninstall())
 	}
-	s.killOutdatedTasks(ctx)
-	s.reviveOrSuppress(ctx)
+	return fx.join(s.killOutdatedTasks()).join(s.reviveOrSuppress())
 }
 
 // Removed reports whether the service was uninstalled and its state
@@ -287,33 +330,21 @@ func (s *Service) Removed() bool {
 	return s.removed
 }
 
-// frameworkRemoved handles the master's refusal of our framework ID: the end
-// of an uninstall that tore the framework down, or an error to report.
-func (s *Service) frameworkRemoved(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// frameworkRemoved decides what the master's refusal of our framework ID
+// means: the end of an uninstall that tore the framework down, or an error
+// the deploy plan reports. The service goes on serving its API.
+func (s *Service) frameworkRemoved() effects {
+	s.frameworkGone = true
 	if s.removed {
-		return nil
+		return effects{}
 	}
 	if s.uninstall != nil {
-		return s.deleteState(ctx)
+		return s.deleteState()
 	}
 	msg := fmt.Sprintf("the Mesos master removed framework %s (torn down, or failed over for longer than its failover timeout); this service cannot run again under it: uninstall it and install it anew", s.frameworkID)
 	s.deploy.SetErrors([]string{msg})
 	s.log.Error("framework removed by the master", "framework_id", s.frameworkID)
-	return fmt.Errorf("service %s: %w", s.name, mesosclient.ErrFrameworkRemoved)
-}
-
-// persistFrameworkID stores the framework ID the master assigned.
-func (s *Service) persistFrameworkID(ctx context.Context, id string) error {
-	if id == s.frameworkID {
-		return nil
-	}
-	if err := s.store.Set(ctx, keyFrameworkID, []byte(id)); err != nil {
-		return fmt.Errorf("storing framework ID %s: %w", id, err)
-	}
-	s.frameworkID = id
-	return nil
+	return effects{}
 }
 
 // FrameworkID is the service's Mesos framework ID ("" before the first
@@ -324,17 +355,17 @@ func (s *Service) FrameworkID() string {
 	return s.frameworkID
 }
 
-// recordPlanStatus updates the plan status gauges. Callers hold s.mu.
+// recordPlanStatus updates the plan status gauges.
 func (s *Service) recordPlanStatus() {
 	p := s.activePlan()
 	s.metrics.SetPlanStatus(p.Name(), string(p.Status()))
 }
 
 // activePlan is the uninstall plan while uninstalling, else the deploy
-// plan. Callers hold s.mu.
+// plan.
 func (s *Service) activePlan() *plan.Plan {
 	if s.uninstall != nil {
-		return s.uninstall
+		return s.uninstall.Plan
 	}
 	return s.deploy
 }

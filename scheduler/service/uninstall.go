@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	mesos "github.com/mesos/mesos-go/api/v1/lib"
 	"github.com/mesos/mesos-go/api/v1/lib/scheduler"
-	"github.com/mesos/mesos-go/api/v1/lib/scheduler/calls"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/offers"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
@@ -20,32 +18,55 @@ import (
 // uninstall plan replaces the deploy plan under the name "deploy", so that
 // clients polling the deploy plan see the uninstall's progress.
 const (
-	phaseKillTasks  = "kill-tasks"
-	phaseUnreserve  = "unreserve-resources-"
-	phaseDeregister = "deregister-service"
-	stepDeregister  = "deregister"
+	phaseKillTasks       = "kill-tasks"
+	phaseUnreservePrefix = "unreserve-resources-" // + the agent's hostname
+	phaseDeregister      = "deregister-service"
+	stepDeregister       = "deregister"
+)
+
+// uninstallPhase is what a phase of the uninstall plan does.
+type uninstallPhase int
+
+const (
+	killPhase       uninstallPhase = iota + 1 // kill every task
+	unreservePhase                            // release one agent's reservations
+	deregisterPhase                           // tear the framework down
 )
 
 func killStep(taskID string) string          { return "kill-task-" + taskID }
 func unreserveStep(resourceID string) string { return "unreserve-" + resourceID }
+func unreservePhaseName(host string) string  { return phaseUnreservePrefix + host }
+
+// uninstallPlan is the uninstall plan with what the service needs to know
+// about its phases and steps, so that nothing is read back out of names.
+type uninstallPlan struct {
+	*plan.Plan
+	phases map[string]uninstallPhase
+	// resources maps each unreserve step to the resource id it releases.
+	resources map[string]string
+}
 
 // Uninstall starts the uninstall: the bit is stored first (it cannot be
 // taken back), then the uninstall plan runs from the next tick on. Calling
 // it again changes nothing.
 func (s *Service) Uninstall(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.uninstall != nil {
-		return nil
-	}
-	if err := s.store.Set(ctx, propertyKey(propertyUninstalling), []byte("true")); err != nil {
-		return fmt.Errorf("storing the uninstall of %s: %w", s.name, err)
-	}
-	if err := s.buildUninstallPlan(); err != nil {
-		return err
-	}
-	s.log.Info("uninstall started")
-	return nil
+	return s.submit(ctx, "starting the uninstall", func() effects {
+		if s.uninstall != nil {
+			return effects{}
+		}
+		value := []byte("true")
+		return effects{writes: []write{setWrite("storing the uninstall of "+s.name, propertyKey(propertyUninstalling), value, func(err error) effects {
+			if err != nil {
+				return failed(err)
+			}
+			s.setProperty(propertyUninstalling, value)
+			if err := s.buildUninstallPlan(); err != nil {
+				return failed(err)
+			}
+			s.log.Info("uninstall started")
+			return effects{}
+		})}}
+	})
 }
 
 // Uninstalling reports whether the service is being uninstalled.
@@ -57,8 +78,8 @@ func (s *Service) Uninstalling() bool {
 
 // buildUninstallPlan builds the plan from what the state still holds: the
 // tasks to kill and, per agent, the reservations to release.
-// Callers hold s.mu (or own s exclusively).
 func (s *Service) buildUninstallPlan() error {
+	u := &uninstallPlan{phases: map[string]uninstallPhase{}, resources: map[string]string{}}
 	var phases []plan.PhaseSpec
 	kill := plan.PhaseSpec{Name: phaseKillTasks, Strategy: plan.Parallel}
 	byHost := map[string][]string{}
@@ -74,6 +95,7 @@ func (s *Service) buildUninstallPlan() error {
 	}
 	if len(kill.Steps) > 0 {
 		phases = append(phases, kill)
+		u.phases[kill.Name] = killPhase
 	}
 	hosts := make([]string, 0, len(byHost))
 	for host := range byHost {
@@ -81,56 +103,59 @@ func (s *Service) buildUninstallPlan() error {
 	}
 	sort.Strings(hosts)
 	for _, host := range hosts {
-		ph := plan.PhaseSpec{Name: phaseUnreserve + host, Strategy: plan.Parallel}
+		ph := plan.PhaseSpec{Name: unreservePhaseName(host), Strategy: plan.Parallel}
 		for _, id := range byHost[host] {
-			ph.Steps = append(ph.Steps, plan.StepSpec{Name: unreserveStep(id), Pod: unreserveStep(id)})
+			step := unreserveStep(id)
+			ph.Steps = append(ph.Steps, plan.StepSpec{Name: step, Pod: step})
+			u.resources[step] = id
 		}
 		phases = append(phases, ph)
+		u.phases[ph.Name] = unreservePhase
 	}
 	phases = append(phases, plan.PhaseSpec{Name: phaseDeregister, Strategy: plan.Serial,
 		Steps: []plan.StepSpec{{Name: stepDeregister, Pod: stepDeregister}}})
-	p, err := plan.New("deploy", plan.Serial, phases)
+	u.phases[phaseDeregister] = deregisterPhase
+	p, err := plan.New(plan.DeployPlanName, plan.Serial, phases)
 	if err != nil {
 		return fmt.Errorf("building the uninstall plan: %w", err)
 	}
-	s.uninstall = p
+	u.Plan = p
+	s.uninstall = u
 	return nil
 }
 
-// progressUninstall drives the uninstall plan. Callers hold s.mu.
-func (s *Service) progressUninstall(ctx context.Context) {
+// progressUninstall decides the uninstall's next effects.
+func (s *Service) progressUninstall() effects {
 	if s.frameworkID == "" {
 		// Never subscribed: Mesos holds nothing of this service.
-		s.finishUninstall(ctx)
-		return
+		return s.finishUninstall()
 	}
-	if !s.conn.Connected() {
-		return
+	fx := s.killForUninstall().join(s.forgetReleasedResources())
+	switch {
+	case s.uninstallNeedsOffers():
+		return fx.join(s.reviveOrSuppress())
+	case s.onlyDeregisterLeft():
+		return fx.join(s.finishUninstall())
 	}
-	s.killForUninstall(ctx)
-	s.forgetReleasedResources(ctx)
-	if s.uninstallNeedsOffers() {
-		s.reviveOrSuppress(ctx)
-		return
-	}
-	if s.onlyDeregisterLeft() {
-		s.finishUninstall(ctx)
-	}
+	return fx
 }
 
 // killForUninstall kills every task still running and completes the kill
-// steps of the tasks that ended. Callers hold s.mu.
-func (s *Service) killForUninstall(ctx context.Context) {
-	for _, p := range s.pods {
+// steps of the tasks that ended.
+func (s *Service) killForUninstall() effects {
+	var fx effects
+	for _, i := range s.sortedPods() {
+		p := s.pods[i]
 		if p.record.TaskID == "" {
 			continue
 		}
 		if p.alive() {
-			s.kill(ctx, p.record.TaskID, p.record.AgentID)
+			fx = fx.join(s.kill(p.record.TaskID, p.record.AgentID))
 			continue
 		}
-		completeStep(s.uninstall, phaseKillTasks, killStep(p.record.TaskID))
+		completeStep(s.uninstall.Plan, phaseKillTasks, killStep(p.record.TaskID))
 	}
+	return fx
 }
 
 // completeStep marks a step of a plan run by the service COMPLETE.
@@ -144,41 +169,61 @@ func completeStep(p *plan.Plan, phase, step string) {
 }
 
 // cleanupForUninstall releases every reservation of the service the offers
-// carry, and declines the rest. Callers hold s.mu.
-func (s *Service) cleanupForUninstall(ctx context.Context, groups []*agentOffers) {
+// carry, and declines the rest. The released resources are forgotten in
+// the state before the release is sent: a scheduler that stops in between
+// would otherwise wait forever for resources that are gone. Should the
+// release not happen, they are offered again and released then, as
+// anything of the role is.
+func (s *Service) cleanupForUninstall(groups []*agentOffers) effects {
 	keepNothing := func(string) bool { return false }
+	var writes []write
 	for _, g := range groups {
 		ops := offers.Cleanup(&g.merged, s.reservation(), keepNothing)
 		if len(ops) == 0 {
 			continue
 		}
-		// Forget the resources before releasing them: a scheduler that
-		// stops in between would otherwise wait forever for resources
-		// that are gone. Should the release not happen, they are offered
-		// again and released then, as anything of the role is.
-		released := releasedIDs(ops)
-		if err := s.forgetResources(ctx, released); err != nil {
-			s.log.Error("storing the release of reservations", "agent", g.merged.Hostname, "error", err)
-			continue
-		}
-		accept := calls.Accept(calls.OfferOperations(ops).WithOffers(g.ids...)).With(calls.RefuseSeconds(s.cfg.Timing.AcceptRefuse))
-		if err := s.call(ctx, accept); err != nil {
-			s.log.Error("releasing reservations", "agent", g.merged.Hostname, "error", err)
-			continue
-		}
-		s.recordOutcome("", g, true, "cleaned up", "uninstall")
-		g.ids = nil // accepted: nothing left to decline
-		for _, id := range released {
-			completeStep(s.uninstall, phaseUnreserve+g.merged.Hostname, unreserveStep(id))
+		g.ops = ops
+		forget := s.forgetResources(releasedIDs(ops))
+		for _, w := range forget {
+			then := w.then
+			w.then = func(err error) effects {
+				if err != nil {
+					s.log.Error("storing the release of reservations", "agent", g.merged.Hostname, "error", err)
+					g.failed = true
+				}
+				return then(err)
+			}
+			writes = append(writes, w)
 		}
 	}
+	return effects{writes: writes, after: func() effects { return s.releaseForUninstall(groups) }}
+}
+
+// releaseForUninstall decides, once the releases are forgotten in the
+// state, the ACCEPT that releases each agent's reservations and one
+// DECLINE of everything else.
+func (s *Service) releaseForUninstall(groups []*agentOffers) effects {
+	var fx effects
 	var rest []*agentOffers
 	for _, g := range groups {
-		if len(g.ids) > 0 {
+		if len(g.ops) == 0 || g.failed {
 			rest = append(rest, g)
+			continue
 		}
+		released := releasedIDs(g.ops)
+		fx.calls = append(fx.calls, s.accept(g, func(err error) effects {
+			if err != nil {
+				s.log.Error("releasing reservations", "agent", g.merged.Hostname, "error", err)
+				return effects{}
+			}
+			s.recordOutcome("", g, true, "cleaned up", "uninstall")
+			for _, id := range released {
+				completeStep(s.uninstall.Plan, unreservePhaseName(g.merged.Hostname), unreserveStep(id))
+			}
+			return effects{}
+		}))
 	}
-	s.decline(ctx, rest, s.cfg.Timing.ShortDecline, "declined short", "uninstalling")
+	return fx.join(s.decline(rest, s.cfg.Timing.ShortDecline, "declined short", "uninstalling"))
 }
 
 // releasedIDs lists the resource ids an UNRESERVE releases.
@@ -193,10 +238,9 @@ func releasedIDs(ops []mesos.Offer_Operation) []string {
 }
 
 // uninstallNeedsOffers reports whether reservations remain to be released.
-// Callers hold s.mu.
 func (s *Service) uninstallNeedsOffers() bool {
 	for _, ph := range s.uninstall.Info().Phases {
-		if len(ph.Name) > len(phaseUnreserve) && ph.Name[:len(phaseUnreserve)] == phaseUnreserve && ph.Status != plan.Complete {
+		if s.uninstall.phases[ph.Name] == unreservePhase && ph.Status != plan.Complete {
 			return true
 		}
 	}
@@ -204,99 +248,107 @@ func (s *Service) uninstallNeedsOffers() bool {
 }
 
 // onlyDeregisterLeft reports whether every phase but the last is complete.
-// Callers hold s.mu.
 func (s *Service) onlyDeregisterLeft() bool {
 	for _, ph := range s.uninstall.Info().Phases {
-		if ph.Name != phaseDeregister && ph.Status != plan.Complete {
+		if s.uninstall.phases[ph.Name] != deregisterPhase && ph.Status != plan.Complete {
 			return false
 		}
 	}
 	return true
 }
 
-// forgetReleasedResources drops the resource ids of force-completed
-// unreserve steps from the task records, so that a restarted scheduler
-// does not wait for them again. Callers hold s.mu.
-func (s *Service) forgetReleasedResources(ctx context.Context) {
+// forgetReleasedResources decides dropping the resource ids of
+// force-completed unreserve steps from the task records, so that a
+// restarted scheduler does not wait for them again.
+func (s *Service) forgetReleasedResources() effects {
 	var done []string
 	for _, ph := range s.uninstall.Info().Phases {
 		for _, st := range ph.Steps {
-			if id, ok := strings.CutPrefix(st.Name, unreserveStep("")); ok && st.Status == plan.Complete {
+			if id, ok := s.uninstall.resources[st.Name]; ok && st.Status == plan.Complete {
 				done = append(done, id)
 			}
 		}
 	}
-	if err := s.forgetResources(ctx, done); err != nil {
-		s.log.Warn("storing uninstall progress", "error", err)
-	}
+	return effects{writes: s.forgetResources(done)}
 }
 
-// forgetResources drops resource ids from the task records, and the
-// records of ended tasks that hold nothing any more. Callers hold s.mu.
-func (s *Service) forgetResources(ctx context.Context, ids []string) error {
+// forgetResources returns the writes that drop resource ids from the task
+// records, and the records of ended tasks that hold nothing any more; each
+// pod changes in memory once its write succeeded.
+func (s *Service) forgetResources(ids []string) []write {
 	drop := map[string]bool{}
 	for _, id := range ids {
 		drop[id] = true
 	}
-	for i, p := range s.pods {
-		changed := false
+	var writes []write
+	for _, i := range s.sortedPods() {
+		p := s.pods[i]
+		kept := make(map[string]string, len(p.record.Footprint.ResourceIDs))
 		for key, id := range p.record.Footprint.ResourceIDs {
-			if drop[id] {
-				delete(p.record.Footprint.ResourceIDs, key)
-				changed = true
+			if !drop[id] {
+				kept[key] = id
 			}
 		}
-		empty := len(p.record.Footprint.ResourceIDs) == 0 && !p.alive()
+		changed := len(kept) != len(p.record.Footprint.ResourceIDs)
+		empty := len(kept) == 0 && !p.alive()
 		if !changed && !empty {
 			continue
 		}
-		if err := s.storeUninstallProgress(ctx, p); err != nil {
-			return fmt.Errorf("pod %d: %w", i, err)
+		what := fmt.Sprintf("storing the uninstall progress of pod %d", i)
+		then := func(err error) effects {
+			if err != nil {
+				s.log.Warn("storing uninstall progress", "pod", i, "error", err)
+				return effects{}
+			}
+			p.record.Footprint.ResourceIDs = kept
+			if empty {
+				// The task has ended: its kill step is done too.
+				completeStep(s.uninstall.Plan, phaseKillTasks, killStep(p.record.TaskID))
+				delete(s.pods, i)
+			}
+			return effects{}
 		}
 		if empty {
-			// The task has ended: its kill step is done too.
-			completeStep(s.uninstall, phaseKillTasks, killStep(p.record.TaskID))
-			delete(s.pods, i)
+			writes = append(writes, deleteTreeWrite(what, state.JoinKey(keyTasks, p.record.Name), then))
+			continue
 		}
+		record := p.record
+		record.Footprint.ResourceIDs = kept
+		writes = append(writes, setWrite(what, taskInfoKey(record.Name), mustJSON(record), then))
 	}
-	return nil
-}
-
-func (s *Service) storeUninstallProgress(ctx context.Context, p *pod) error {
-	if len(p.record.Footprint.ResourceIDs) == 0 && !p.alive() {
-		return s.store.DeleteRecursive(ctx, state.JoinKey(keyTasks, p.record.Name))
-	}
-	return s.store.Set(ctx, taskInfoKey(p.record.Name), mustJSON(p.record))
+	return writes
 }
 
 // finishUninstall tears the framework down, then deletes the service's
 // state: in this order, so that a scheduler stopped in between finds the
 // uninstall bit, is refused by the master, and only deletes the state.
-// Callers hold s.mu.
-func (s *Service) finishUninstall(ctx context.Context) {
-	if s.frameworkID != "" {
-		// A failed TEARDOWN is tried again on the next tick.
-		if err := s.call(ctx, &scheduler.Call{Type: scheduler.Call_TEARDOWN}); err != nil {
+func (s *Service) finishUninstall() effects {
+	if s.frameworkID == "" {
+		completeStep(s.uninstall.Plan, phaseDeregister, stepDeregister)
+		return s.deleteState()
+	}
+	teardown := &scheduler.Call{Type: scheduler.Call_TEARDOWN}
+	return effects{calls: []call{{what: "tearing the framework down", call: teardown, then: func(err error) effects {
+		if err != nil {
+			// Tried again on the next tick.
 			s.log.Warn("tearing the framework down", "error", err)
-			return
+			return effects{}
 		}
-	}
-	completeStep(s.uninstall, phaseDeregister, stepDeregister)
-	if err := s.deleteState(ctx); err != nil {
-		s.log.Warn("deleting the service's state", "error", err)
-	}
+		completeStep(s.uninstall.Plan, phaseDeregister, stepDeregister)
+		return s.deleteState()
+	}}}}
 }
 
-// deleteState removes everything the service stored and reports the
-// service gone. Callers hold s.mu.
-func (s *Service) deleteState(ctx context.Context) error {
-	if err := s.store.DeleteRecursive(ctx, state.RootKey); err != nil {
-		return fmt.Errorf("deleting the state of %s: %w", s.name, err)
-	}
-	s.removed = true
-	s.log.Info("uninstalled")
-	if s.cfg.Removed != nil {
-		s.cfg.Removed(s.name)
-	}
-	return nil
+// deleteState decides deleting everything the service stored; once done,
+// the service is gone.
+func (s *Service) deleteState() effects {
+	return effects{writes: []write{deleteTreeWrite("deleting the state of "+s.name, state.RootKey, func(err error) effects {
+		if err != nil {
+			s.log.Warn("deleting the service's state", "error", err)
+			return effects{}
+		}
+		s.removed = true
+		s.log.Info("uninstalled")
+		return effects{}
+	})}}
 }

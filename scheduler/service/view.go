@@ -3,14 +3,12 @@ package service
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
 )
 
 // The per-service API (Service).
@@ -41,22 +39,25 @@ func (s *Service) PlanInfo(name string) (plan.Info, error) {
 // PlanCommand runs an operator command and stores the deploy plan's
 // overrides, so that an interrupt or a continue survives a restart.
 func (s *Service) PlanCommand(ctx context.Context, cmd PlanCommand) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cmd.Plan != plan.DeployPlanName {
-		return &NotFoundError{Kind: "Plan", Name: cmd.Plan}
-	}
-	p := s.activePlan()
-	if err := runCommand(p, cmd); err != nil {
-		return err
-	}
-	if p != s.deploy {
-		return nil
-	}
-	if err := s.store.Set(ctx, propertyKey(propertyDeployOverride), mustJSON(p.Overrides())); err != nil {
-		return fmt.Errorf("the %s command took effect but storing it failed, so a scheduler restart would forget it: %w", cmd.Command, err)
-	}
-	return nil
+	return s.submit(ctx, "running the "+cmd.Command+" command", func() effects {
+		if cmd.Plan != plan.DeployPlanName {
+			return failed(&NotFoundError{Kind: "Plan", Name: cmd.Plan})
+		}
+		if s.uninstall != nil {
+			return failed(runCommand(s.uninstall.Plan, cmd))
+		}
+		if err := runCommand(s.deploy, cmd); err != nil {
+			return failed(err)
+		}
+		value := mustJSON(s.deploy.Overrides())
+		return effects{writes: []write{setWrite("storing the deploy plan's overrides", propertyKey(propertyDeployOverride), value, func(err error) effects {
+			if err != nil {
+				return failed(fmt.Errorf("the %s command took effect but storing it failed, so a scheduler restart would forget it: %w", cmd.Command, err))
+			}
+			s.setProperty(propertyDeployOverride, value)
+			return effects{}
+		})}}
+	})
 }
 
 func runCommand(p *plan.Plan, cmd PlanCommand) error {
@@ -138,27 +139,21 @@ func autoipService(name string) string {
 }
 
 // ConfigurationIDs lists the stored configurations.
-func (s *Service) ConfigurationIDs(ctx context.Context) ([]string, error) {
-	ids, err := s.store.Children(ctx, keyConfigurations)
-	if errors.Is(err, state.ErrNotFound) {
-		return []string{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("listing configurations: %w", err)
-	}
-	return ids, nil
+func (s *Service) ConfigurationIDs(context.Context) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return sortedKeys(s.configs), nil
 }
 
 // Configuration returns a stored configuration.
-func (s *Service) Configuration(ctx context.Context, id string) (json.RawMessage, error) {
-	node, err := s.store.Get(ctx, configKey(id))
-	if errors.Is(err, state.ErrNotFound) || errors.Is(err, state.ErrInvalidKey) {
+func (s *Service) Configuration(_ context.Context, id string) (json.RawMessage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	value, ok := s.configs[id]
+	if !ok {
 		return nil, &NotFoundError{Kind: "Configuration", Name: id}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading configuration %s: %w", id, err)
-	}
-	return node.Value, nil
+	return value, nil
 }
 
 // TargetConfigurationID is the target configuration's id.
@@ -169,31 +164,31 @@ func (s *Service) TargetConfigurationID(context.Context) (string, error) {
 }
 
 // PropertyNames lists the service's properties.
-func (s *Service) PropertyNames(ctx context.Context) ([]string, error) {
-	names, err := s.store.Children(ctx, keyProperties)
-	if errors.Is(err, state.ErrNotFound) {
-		return []string{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("listing properties: %w", err)
-	}
-	return names, nil
+func (s *Service) PropertyNames(context.Context) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return sortedKeys(s.properties), nil
 }
 
 // Property returns a property's value as JSON (text values as a string).
-func (s *Service) Property(ctx context.Context, name string) (json.RawMessage, error) {
-	node, err := s.store.Get(ctx, propertyKey(name))
-	if errors.Is(err, state.ErrNotFound) || errors.Is(err, state.ErrInvalidKey) {
+func (s *Service) Property(_ context.Context, name string) (json.RawMessage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	value, ok := s.properties[name]
+	if !ok {
 		return nil, &NotFoundError{Kind: "Property", Name: name}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading property %s: %w", name, err)
+	if json.Valid(value) {
+		return value, nil
 	}
-	if json.Valid(node.Value) {
-		return node.Value, nil
-	}
-	return mustJSON(string(node.Value)), nil
+	return mustJSON(string(value)), nil
 }
+
+// setProperty records a property the service stored.
+func (s *Service) setProperty(name string, value []byte) { s.properties[name] = value }
+
+// changed is called at the end of every decision.
+func (s *Service) changed() {}
 
 // Health reports the service's health as DC/OS's /v1/health does
 // (reference/dcos-commons.md §1.4), from the active plan.

@@ -2,8 +2,8 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"sort"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
@@ -16,30 +16,42 @@ import (
 // and whether anything changed. A change the running service cannot take
 // is refused with the validation.Problems, and nothing is stored.
 func (s *Service) Update(ctx context.Context, next spec.ServiceSpec) (configID string, changed bool, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.checkUpdate(next); err != nil {
-		return "", false, err
-	}
-	if next.Hash() == s.spec.Hash() {
-		return s.configID, false, nil
-	}
-	id := newID()
-	err = s.store.Commit(ctx,
-		state.SetOp(configKey(id), mustJSON(next)),
-		state.SetOp(keyConfigTarget, []byte(id)),
-		state.DeleteOp(propertyKey(propertyDeployOverride)),
-	)
+	var id string
+	var updated bool
+	err = s.submit(ctx, "updating the configuration", func() effects {
+		if err := s.checkUpdate(next); err != nil {
+			return failed(err)
+		}
+		if next.Hash() == s.spec.Hash() {
+			id = s.configID
+			return effects{}
+		}
+		newConfigID := newID()
+		value := mustJSON(next)
+		ops := []state.Op{
+			state.SetOp(configKey(newConfigID), value),
+			state.SetOp(keyConfigTarget, []byte(newConfigID)),
+			state.DeleteOp(propertyKey(propertyDeployOverride)),
+		}
+		return effects{writes: []write{commitWrite("storing the new configuration of "+s.name, ops, func(err error) effects {
+			if err != nil {
+				return failed(err)
+			}
+			s.spec, s.configID = next, newConfigID
+			s.configs[newConfigID] = value
+			delete(s.properties, propertyDeployOverride)
+			if err := s.buildDeployPlan(plan.Overrides{}); err != nil {
+				return failed(err)
+			}
+			id, updated = newConfigID, true
+			s.log.Info("target configuration updated", "config_id", newConfigID)
+			return s.pruneConfigurations()
+		})}}
+	})
 	if err != nil {
-		return "", false, fmt.Errorf("storing the new configuration of %s: %w", s.name, err)
-	}
-	s.spec, s.configID = next, id
-	if err := s.buildDeployPlan(plan.Overrides{}); err != nil {
 		return "", false, err
 	}
-	s.pruneConfigurations(ctx)
-	s.log.Info("target configuration updated", "config_id", id)
-	return id, true, nil
+	return id, updated, nil
 }
 
 // PreviewUpdate returns the deploy plan next would run, changing nothing.
@@ -61,7 +73,7 @@ func (s *Service) PreviewUpdate(next spec.ServiceSpec) (plan.Info, error) {
 }
 
 // checkUpdate refuses updates of an uninstalling service and changes the
-// running service cannot take. Callers hold s.mu.
+// running service cannot take.
 func (s *Service) checkUpdate(next spec.ServiceSpec) error {
 	if s.uninstall != nil {
 		return fmt.Errorf("%w: service %s is being uninstalled; wait until it is gone, then install it again", ErrConflict, s.name)
@@ -69,26 +81,31 @@ func (s *Service) checkUpdate(next spec.ServiceSpec) error {
 	return spec.ValidateUpdate(s.spec, next).Err()
 }
 
-// pruneConfigurations deletes stored configurations that are neither the
-// target nor the one a task was launched with. Callers hold s.mu.
-func (s *Service) pruneConfigurations(ctx context.Context) {
+// pruneConfigurations decides the deletion of stored configurations that
+// are neither the target nor the one a task was launched with.
+func (s *Service) pruneConfigurations() effects {
 	used := map[string]bool{s.configID: true}
 	for _, p := range s.pods {
 		used[p.record.ConfigID] = true
 	}
-	ids, err := s.store.Children(ctx, keyConfigurations)
-	if err != nil && !errors.Is(err, state.ErrNotFound) {
-		s.log.Warn("listing configurations", "error", err)
-		return
-	}
-	for _, id := range ids {
+	var fx effects
+	for _, id := range sortedKeys(s.configs) {
 		if used[id] {
 			continue
 		}
-		if err := s.store.Delete(ctx, configKey(id)); err != nil {
-			s.log.Warn("deleting an unused configuration", "config_id", id, "error", err)
-		}
+		key := configKey(id)
+		fx.writes = append(fx.writes, write{what: "deleting unused configuration " + id, do: func(ctx context.Context, st state.Store) error {
+			return st.Delete(ctx, key)
+		}, then: func(err error) effects {
+			if err != nil {
+				s.log.Warn("deleting an unused configuration", "config_id", id, "error", err)
+				return effects{}
+			}
+			delete(s.configs, id)
+			return effects{}
+		}})
 	}
+	return fx
 }
 
 // Spec returns the target spec and its configuration id.
@@ -112,4 +129,13 @@ func (s *Service) Detail() ServiceDetail {
 		Options:      mustJSON(s.spec.Options),
 		Plan:         info,
 	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -1,8 +1,6 @@
 package service
 
 import (
-	"context"
-	"fmt"
 	"strings"
 
 	"github.com/gogo/protobuf/jsonpb"
@@ -11,13 +9,11 @@ import (
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 )
 
-// handleUpdate applies a task status: it is stored first (an error leaves
-// the update unacknowledged, so Mesos sends it again), then moves the plan.
-// A status for a task the service does not know that is still running is a
-// stray broker: it is killed.
-func (s *Service) handleUpdate(ctx context.Context, st mesos.TaskStatus) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// handleUpdate decides what a task status does: it is stored first (a
+// failed write leaves the update unacknowledged, so Mesos sends it again),
+// then it moves the plan. A status for a task the service does not know
+// that is still running is a stray broker: it is killed.
+func (s *Service) handleUpdate(st mesos.TaskStatus) effects {
 	taskID := st.TaskID.Value
 	state := st.GetState().String()
 	s.metrics.TaskStatus(state)
@@ -25,26 +21,27 @@ func (s *Service) handleUpdate(ctx context.Context, st mesos.TaskStatus) error {
 
 	p := s.podOfTask(taskID)
 	if p == nil {
-		s.handleUnknownTask(ctx, st)
-		return nil
+		return s.handleUnknownTask(st)
 	}
 	next := s.nextStatus(p.status, st)
-	if err := s.store.Set(ctx, taskStatusKey(p.record.Name), mustJSON(next)); err != nil {
-		return fmt.Errorf("storing the status of task %s: %w", taskID, err)
-	}
-	p.status = next
-	if next.terminal() {
-		delete(s.killedAt, taskID)
-		if !next.Confirmed {
-			s.log.Info("the launch never reached Mesos; the pod starts afresh", "task_id", taskID, "pod", p.record.Pod)
+	return effects{writes: []write{setWrite("storing the status of task "+taskID, taskStatusKey(p.record.Name), mustJSON(next), func(err error) effects {
+		if err != nil {
+			return failed(err)
 		}
-	}
-	s.log.Debug("task status", "task_id", taskID, "state", state, "ready", next.Ready, "message", st.GetMessage())
-	if s.uninstall == nil {
+		p.status = next
+		if next.terminal() {
+			delete(s.killedAt, taskID)
+			if !next.Confirmed {
+				s.log.Info("the launch never reached Mesos; the pod starts afresh", "task_id", taskID, "pod", p.record.Pod)
+			}
+		}
+		s.log.Debug("task status", "task_id", taskID, "state", state, "ready", next.Ready, "message", st.GetMessage())
+		if s.uninstall != nil {
+			return effects{}
+		}
 		s.deploy.TaskUpdate(plan.TaskUpdate{TaskID: taskID, State: planState(st.GetState()), Ready: next.Ready})
-		s.noteDeployCompletion(ctx)
-	}
-	return nil
+		return s.noteDeployCompletion()
+	})}}
 }
 
 // planState is the task state the plan is told. TASK_UNKNOWN (the
@@ -103,16 +100,16 @@ func confirmsLaunch(st mesos.TaskStatus) bool {
 }
 
 // handleUnknownTask kills a task of this framework that no pod owns and
-// that still runs. Callers hold s.mu.
-func (s *Service) handleUnknownTask(ctx context.Context, st mesos.TaskStatus) {
+// that still runs.
+func (s *Service) handleUnknownTask(st mesos.TaskStatus) effects {
 	if (TaskStatus{State: st.GetState().String()}).terminal() || st.GetState() == mesos.TASK_UNREACHABLE {
-		return
+		return effects{}
 	}
 	s.log.Warn("killing a task no pod of this service owns", "task_id", st.TaskID.Value, "state", st.GetState())
-	s.kill(ctx, st.TaskID.Value, st.GetAgentID().GetValue())
+	return s.kill(st.TaskID.Value, st.GetAgentID().GetValue())
 }
 
-// podOfTask returns the pod whose latest task has the ID. Callers hold s.mu.
+// podOfTask returns the pod whose latest task has the ID.
 func (s *Service) podOfTask(taskID string) *pod {
 	for _, p := range s.pods {
 		if p.record.TaskID == taskID {
@@ -122,15 +119,21 @@ func (s *Service) podOfTask(taskID string) *pod {
 	return nil
 }
 
-// noteDeployCompletion records the DC/OS property once the deploy plan
-// completes. Callers hold s.mu.
-func (s *Service) noteDeployCompletion(ctx context.Context) {
-	if !s.deploy.IsComplete() {
-		return
+// noteDeployCompletion decides the write of the DC/OS property that says
+// the deploy plan completed, once it has.
+func (s *Service) noteDeployCompletion() effects {
+	const deploy = "DEPLOY"
+	if !s.deploy.IsComplete() || string(s.properties[propertyLastCompleted]) == deploy {
+		return effects{}
 	}
-	if err := s.store.Set(ctx, propertyKey(propertyLastCompleted), []byte("DEPLOY")); err != nil {
-		s.log.Warn("storing the last completed update", "error", err)
-	}
+	return effects{writes: []write{setWrite("storing the last completed update", propertyKey(propertyLastCompleted), []byte(deploy), func(err error) effects {
+		if err != nil {
+			s.log.Warn("storing the last completed update", "error", err)
+			return effects{}
+		}
+		s.setProperty(propertyLastCompleted, []byte(deploy))
+		return effects{}
+	})}}
 }
 
 func lower(s string) string { return strings.ToLower(s) }
