@@ -14,6 +14,7 @@ import (
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/httpapi"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/manager"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/secrets"
 )
 
 // apiServer is the REST API as both modes serve it.
@@ -22,6 +23,8 @@ type apiServer struct {
 	token    string
 	// certFile and keyFile, when both set, serve HTTPS.
 	certFile, keyFile string
+	// secrets, when set, serves /v1/secrets.
+	secrets *secrets.Store
 }
 
 // serveScheduler starts the services of m and serves the API until ctx
@@ -33,7 +36,7 @@ func serveScheduler(ctx context.Context, m *manager.Manager, srv apiServer, log 
 		return err
 	}
 	server := &http.Server{
-		Handler:           httpapi.NewHandler(httpapi.Config{Backend: httpapi.ForManager(m), Token: srv.token, Logger: log}),
+		Handler:           httpapi.NewHandler(httpapi.Config{Backend: httpapi.ForManager(m), Token: srv.token, Logger: log, Secrets: srv.secretStore()}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	serveErr := make(chan error, 1)
