@@ -33,6 +33,12 @@ func DecodeOptions(data []byte, defaults Options) (Options, validation.Problems)
 	c := shapeChecker{probs: &probs}
 	c.check("", json.RawMessage(data), reflect.TypeOf(opts))
 	if len(probs) > 0 {
+		if probs.Full() {
+			// The list was cut: the options are not validated further
+			// (Parse skips that when the problems end with the
+			// truncation marker), so decoding the rest is wasted work.
+			return opts, probs
+		}
 		// Decode what can be decoded (encoding/json skips mistyped values
 		// and, without DisallowUnknownFields, unknown keys) so that the
 		// rest of the options can still be validated in the same pass.
@@ -281,6 +287,9 @@ func sortedKeys(m map[string]json.RawMessage) []string {
 }
 
 func join(path, key string) string {
+	if key == "" {
+		key = `""` // an empty key still needs a visible name
+	}
 	if path == "" {
 		return key
 	}
