@@ -59,13 +59,21 @@ func (e *KeyMismatchError) Error() string {
 	for _, id := range ids {
 		parts = append(parts, fmt.Sprintf("key %s (%s)", id, quoteList(e.Missing[id])))
 	}
-	return fmt.Sprintf("%d stored secrets were encrypted with keys that were not given: %s; the keys given have the ids %s. "+
+	return fmt.Sprintf("%s encrypted with keys that were not given: %s; the keys given have the ids %s. "+
 		"Start with the key they were written with (during a rotation: the new key first, the old ones after it); nothing was changed",
-		total, strings.Join(parts, ", "), strings.Join(e.Given, ", "))
+		countSecrets(total, "stored secret was", "stored secrets were"), strings.Join(parts, ", "), strings.Join(e.Given, ", "))
 }
 
 // Is makes errors.Is(err, ErrKeys) true.
 func (e *KeyMismatchError) Is(target error) bool { return target == ErrKeys }
+
+// countSecrets is "1 <one>" or "n <many>".
+func countSecrets(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
 
 // quoteList quotes up to five names and counts the rest.
 func quoteList(names []string) string {

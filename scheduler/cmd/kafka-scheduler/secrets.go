@@ -97,7 +97,7 @@ func (o secretsOptions) open(ctx context.Context, store state.Store, log *slog.L
 			return nil, err
 		}
 		if n > 0 {
-			return nil, fmt.Errorf("%w: the state holds %d secrets but no secrets key was given; start with --secrets-key-file <file> or $%s holding the key they were written with",
+			return nil, fmt.Errorf("%w: the state holds %d secret(s) but no secrets key was given; start with --secrets-key-file <file> or $%s holding the key they were written with",
 				secrets.ErrKeys, n, envSecretsKey)
 		}
 		log.Info("no secrets key given: the scheduler runs without a secret store and /v1/secrets answers 501", "flag", "--secrets-key-file", "env", envSecretsKey)

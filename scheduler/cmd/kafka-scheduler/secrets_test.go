@@ -133,7 +133,7 @@ func TestServeSecretStoreStartUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Secrets stored and no key: a start-up error.
-	if _, err := (secretsOptions{}).open(ctx, st, discardLog()); !errors.Is(err, secrets.ErrKeys) || !strings.Contains(err.Error(), "holds 1 secrets but no secrets key was given") {
+	if _, err := (secretsOptions{}).open(ctx, st, discardLog()); !errors.Is(err, secrets.ErrKeys) || !strings.Contains(err.Error(), "holds 1 secret(s) but no secrets key was given") {
 		t.Errorf("open without a key over stored secrets = %v", err)
 	}
 	// A wrong key: a start-up error naming the key ids.
@@ -249,7 +249,7 @@ func TestDevMakesAKeyAndRefusesAWrongOne(t *testing.T) {
 	var stderr bytes.Buffer
 	wrong := writeKeyFile(t, newKey(t))
 	code := run(ctx, []string{"dev", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--kafka-dist", kafkaDist, "--secrets-key-file", wrong}, io.Discard, &stderr)
-	if code != 1 || !strings.Contains(stderr.String(), "were encrypted with keys that were not given") || !strings.Contains(stderr.String(), `"kafka/password"`) {
+	if code != 1 || !strings.Contains(stderr.String(), "was encrypted with keys that were not given") || !strings.Contains(stderr.String(), `"kafka/password"`) {
 		t.Fatalf("dev with a wrong key: exit %d, stderr %q; want exit 1 naming the secret and the key problem", code, stderr.String())
 	}
 	if keyAfter, _ := os.ReadFile(filepath.Join(dataDir, devSecretsKeyFile)); !bytes.Equal(keyBefore, keyAfter) {
@@ -316,7 +316,7 @@ func TestServeRefusesToStartWithoutTheKey(t *testing.T) {
 		args := append([]string{"serve", "--master", "http://127.0.0.1:1", "--zk", zks.Addr(), "--listen", "127.0.0.1:0", "--insecure-no-token"}, extra...)
 		return run(ctx, args, io.Discard, &stderr), stderr.String()
 	}
-	if code, out := serve(); code != 1 || !strings.Contains(out, "holds 1 secrets but no secrets key was given") {
+	if code, out := serve(); code != 1 || !strings.Contains(out, "holds 1 secret(s) but no secrets key was given") {
 		t.Errorf("serve without a key: exit %d, %q", code, out)
 	}
 	if code, out := serve("--secrets-key-file", writeKeyFile(t, newKey(t))); code != 1 || !strings.Contains(out, "key "+ring.PrimaryID()) || !strings.Contains(out, "nothing was changed") {
