@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
@@ -138,11 +140,17 @@ func readSecretBody(w http.ResponseWriter, r *http.Request) (api.SecretWrite, er
 	const shape = `send a JSON object {"value": "<text>"}, or {"value": "<base64>", "binary": true} for bytes`
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSecretBodyBytes))
 	defer clear(data)
-	var tooLarge *http.MaxBytesError
+	var (
+		tooLarge *http.MaxBytesError
+		netErr   net.Error
+	)
 	switch {
 	case errors.As(err, &tooLarge):
 		return api.SecretWrite{}, &statusError{code: http.StatusRequestEntityTooLarge,
 			msg: fmt.Sprintf("the body is larger than %d bytes (1 MiB); a secret's value may be at most %d bytes (512 KiB)", maxSecretBodyBytes, secrets.MaxValueSize)}
+	case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
+		return api.SecretWrite{}, &statusError{code: http.StatusRequestTimeout,
+			msg: "the body did not arrive within the server's read timeout; send the whole body at once"}
 	case err != nil:
 		return api.SecretWrite{}, badRequest("reading the body failed; " + shape)
 	}
