@@ -44,6 +44,11 @@
 //	DELETE /v1/services/{name}                 202 uninstall started (runs in the background)
 //	POST   /v1/services/{name}/preview         200 Preview; 400 as PUT; changes nothing
 //
+//	Secrets, values write-only (Client.PutSecret, Secrets, GetSecret, DeleteSecret; details in secrets.go)
+//	PUT    /v1/secrets/{path}                  201 created, 200 new version: Secret; 400; 413; 501
+//	GET    /v1/secrets ; /v1/secrets/{path}    200 []Secret ; Secret (never the value); 404
+//	DELETE /v1/secrets/{path}                  204; 404; 409 while a service uses it
+//
 //	Per service, DC/OS compatible, under /service/{name}
 //	GET    /v1/plans                           200 plan names
 //	GET    /v1/plans/{plan}                    Plan: 200 COMPLETE, 202 in progress, 417 ERROR; 404

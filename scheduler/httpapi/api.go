@@ -19,6 +19,9 @@
 //	DELETE /v1/services/{name}                       202, uninstall runs in the background
 //	POST   /v1/services/{name}/preview               changes nothing
 //
+//	Secrets, values write-only                        (token)                           [secrets.go]
+//	GET    /v1/secrets ; GET|PUT|DELETE /v1/secrets/{path}
+//
 //	Per service, DC/OS compatible, under /service/{name}  (token, except health)        [service.go]
 //	GET    /v1/plans ; /v1/plans/{plan}              plan status 200/202/417            [plans.go]
 //	POST   /v1/plans/{plan}/{continue|interrupt|forceComplete|restart|start|stop}
@@ -72,6 +75,9 @@ type Config struct {
 	// as `Authorization: token=<t>` (DC/OS) or `Authorization: Bearer <t>`.
 	Token  string
 	Logger *slog.Logger
+	// Secrets, when set, serves /v1/secrets (secrets.go); without it those
+	// routes answer 501.
+	Secrets SecretStore
 }
 
 // NewHandler returns the API's HTTP handler.
@@ -79,7 +85,7 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &server{backend: cfg.Backend, log: cfg.Logger, token: cfg.Token}
+	s := &server{backend: cfg.Backend, log: cfg.Logger, token: cfg.Token, secrets: cfg.Secrets}
 	s.perService = s.serviceRouter()
 
 	r := newRouter()
@@ -89,6 +95,7 @@ func NewHandler(cfg Config) http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Use(requireToken(cfg.Token))
 		s.managementRoutes(r)
+		s.secretRoutes(r)
 	})
 	return r
 }
@@ -97,6 +104,7 @@ type server struct {
 	backend Backend
 	log     *slog.Logger
 	token   string
+	secrets SecretStore
 	// perService routes the API path of /service/{name}/... requests.
 	perService http.Handler
 }

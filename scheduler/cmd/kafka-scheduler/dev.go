@@ -35,6 +35,7 @@ type devOptions struct {
 	agentDisk    float64
 	addressBlock string
 	logLevel     slog.Level
+	secrets      secretsOptions
 }
 
 // runDev runs everything in one process: the scheduler, a local Mesos, an
@@ -50,6 +51,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("opening the embedded state store in %s: %w", opts.dataDir, err)
 	}
 	defer store.Close()
+	secretStore, err := opts.secrets.openDev(ctx, store, opts.dataDir, log)
+	if err != nil {
+		return err
+	}
 
 	cluster, err := startDevMesos(ctx, opts, log)
 	if err != nil {
@@ -74,7 +79,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stdout, "Mesos: %s (%d agents; state at %s)\n", cluster.SchedulerURL(), len(cluster.AgentNames()), cluster.StateURL())
 	fmt.Fprintf(stdout, "API: http://%s\n", listener.Addr())
 	fmt.Fprintf(stdout, "API token: %s\n", opts.token)
-	if err := serveScheduler(ctx, m, apiServer{listener: listener, token: opts.token}, log); err != nil {
+	if err := serveScheduler(ctx, m, apiServer{listener: listener, token: opts.token, secrets: secretStore}, log); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "kafka-scheduler dev: stopped")
@@ -132,6 +137,7 @@ func parseDevFlags(args []string, stderr io.Writer) (devOptions, error) {
 	fs.Float64Var(&opts.agentDisk, "agent-disk", 12288, "ROOT disk of each agent, in MB")
 	fs.StringVar(&opts.addressBlock, "address-block", "", "127.X.Y.0/24 block the agents take their addresses from (default: a free random block)")
 	fs.TextVar(&opts.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
+	opts.secrets.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return opts, err
 	}

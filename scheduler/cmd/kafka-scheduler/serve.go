@@ -36,6 +36,7 @@ type serveOptions struct {
 	tlsKey    string
 	hostname  string
 	logLevel  slog.Level
+	secrets   secretsOptions
 }
 
 // runServe runs the scheduler against a real Mesos cluster and ZooKeeper.
@@ -59,6 +60,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("opening the state in ZooKeeper %s%s: %w", opts.zk, opts.zkRoot, err)
 	}
 	defer store.Close()
+	secretStore, err := opts.secrets.open(ctx, store, log)
+	if err != nil {
+		return err
+	}
 
 	listener, err := net.Listen("tcp", opts.listen)
 	if err != nil {
@@ -78,7 +83,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		scheme = "https"
 	}
 	fmt.Fprintf(stdout, "kafka-scheduler: Mesos %s, state in ZooKeeper %s%s, API %s://%s\n", opts.master, opts.zk, opts.zkRoot, scheme, listener.Addr())
-	return serveScheduler(ctx, m, apiServer{listener: listener, token: token, certFile: opts.tlsCert, keyFile: opts.tlsKey}, log)
+	return serveScheduler(ctx, m, apiServer{listener: listener, token: token, certFile: opts.tlsCert, keyFile: opts.tlsKey, secrets: secretStore}, log)
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
@@ -95,6 +100,7 @@ func parseServeFlags(args []string, stderr io.Writer) (serveOptions, error) {
 	fs.StringVar(&opts.tlsKey, "tls-key", "", "PEM private key for HTTPS")
 	fs.StringVar(&opts.hostname, "hostname", "", "host name reported to Mesos for the frameworks (default: the master sees the client address)")
 	fs.TextVar(&opts.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
+	opts.secrets.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return opts, err
 	}

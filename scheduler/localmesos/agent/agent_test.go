@@ -330,3 +330,10 @@ func TestStopGivesTasksSIGTERMAndKeepsTheCheckpoints(t *testing.T) {
 	startAgent(t, m2, dir)
 	eventually(t, "the task reported failed after the restart", func() bool { _, ok := lastUpdate(m2, "t1", mesos.TASK_FAILED); return ok })
 }
+
+func TestTasksDoNotInheritSchedulerCredentials(t *testing.T) {
+	got := agentEnvironment([]string{"PATH=/bin", "KAFKA_SCHEDULER_TOKEN=s3cret", "KAFKA_SCHEDULER_ZK_PASSWORD=pw", "HOME=/root"})
+	if strings.Join(got, " ") != "PATH=/bin HOME=/root" {
+		t.Fatalf("environment = %v, want the scheduler's credentials left out", got)
+	}
+}

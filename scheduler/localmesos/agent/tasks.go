@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -514,7 +515,22 @@ func prepareSandbox(ctx context.Context, dir, taskLink string, links [][2]string
 	if err := sandbox.Fetch(ctx, cmd.URIs, dir); err != nil {
 		return nil, fmt.Errorf("Failed to fetch all URIs for container: %w", err)
 	}
-	return sandbox.Env(os.Environ(), vars, &cmd)
+	return sandbox.Env(agentEnvironment(os.Environ()), vars, &cmd)
+}
+
+// agentEnvironment is what tasks inherit from the agent's own environment,
+// as a real agent passes its environment to executors; the scheduler's
+// credentials (KAFKA_SCHEDULER_*: the API token, the ZooKeeper password,
+// secret keys) are left out, because in dev mode the agent runs inside the
+// scheduler's process and brokers must never see them.
+func agentEnvironment(environ []string) []string {
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		if !strings.HasPrefix(kv, "KAFKA_SCHEDULER_") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // prepared continues a launch once the sandbox is ready.
