@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,6 +37,8 @@ type harness struct {
 	store   state.Store
 	mgr     *manager.Manager
 	stopMgr context.CancelFunc
+	// transport carries the scheduler's Mesos calls (nil: the default).
+	transport http.RoundTripper
 }
 
 type harnessOptions struct {
@@ -43,6 +46,8 @@ type harnessOptions struct {
 	agentMB float64
 	store   state.Store // nil: an embedded store in a temp folder
 	masters int
+	// transport carries the scheduler's Mesos calls (nil: the default).
+	transport http.RoundTripper
 }
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
@@ -53,7 +58,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if o.agentMB == 0 {
 		o.agentMB = 4096
 	}
-	h := &harness{t: t, dir: t.TempDir(), store: o.store}
+	h := &harness{t: t, dir: t.TempDir(), store: o.store, transport: o.transport}
 	if h.store == nil {
 		store, err := embedded.Open(filepath.Join(h.dir, "state"), embedded.Options{})
 		if err != nil {
@@ -116,8 +121,9 @@ func (h *harness) startManager() {
 			}
 			return o
 		},
-		Timing: timing,
-		Logger: testLogger(),
+		Timing:    timing,
+		Logger:    testLogger(),
+		Transport: h.transport,
 	})
 	if err := h.mgr.Start(ctx); err != nil {
 		cancel()

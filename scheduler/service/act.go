@@ -144,12 +144,17 @@ func (s *Service) runJob(ctx context.Context, decide func() effects) error {
 	return s.act(ctx, s.locked(decide))
 }
 
-// locked runs a decision under the lock and publishes what it changed.
+// locked runs a decision under the lock and publishes the view of what it
+// changed, unless the decision waits for writes: then what it changed is
+// published once they are done, so that readers never see a launch or a
+// configuration that is not stored yet.
 func (s *Service) locked(decide func() effects) effects {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fx := decide()
-	s.changed()
+	if len(fx.writes) == 0 {
+		s.publish()
+	}
 	return fx
 }
 
@@ -170,6 +175,11 @@ func (s *Service) act(ctx context.Context, fx effects) error {
 		} else if err != nil {
 			s.log.Warn("state store write failed", "what", w.what, "error", err)
 		}
+	}
+	if len(fx.writes) > 0 {
+		s.mu.Lock()
+		s.publish() // what the decision changed, now stored
+		s.mu.Unlock()
 	}
 	if fx.after != nil {
 		keep(s.locked(fx.after))

@@ -86,7 +86,7 @@ func TestEveryStoreCallHasADeadline(t *testing.T) {
 // TestReadsAnswerDuringSlowCalls: while the service waits for a slow
 // master, every read answers, before the call ends.
 func TestReadsAnswerDuringSlowCalls(t *testing.T) {
-	f := newFixture(t, `{"brokers": {"count": 1}}`, service.Timing{Tick: tick, CallTimeout: time.Second})
+	f := newFixture(t, `{"brokers": {"count": 1}}`, service.Timing{Tick: tick, CallTimeout: 2 * time.Second})
 	f.waitCalls(scheduler.Call_REVIVE, 1) // the tick has nothing left to call
 	f.master.SetDelay(time.Hour)          // the ACCEPT ends at CallTimeout
 	cycleDone := make(chan struct{})
@@ -94,9 +94,7 @@ func TestReadsAnswerDuringSlowCalls(t *testing.T) {
 		defer close(cycleDone)
 		f.master.Offers(f.ctx, f.master.Offer(servicetest.NewAgent(1)))
 	}()
-	f.waitFor("the offer cycle's writes", func() (bool, string) {
-		return f.journal.First("write Tasks/kafka-0-broker/TaskInfo") >= 0, strings.Join(f.journal.Entries(), ",")
-	})
+	f.waitSteps(plan.Starting) // the launch is stored; its ACCEPT is outstanding
 	f.svc.Detail()
 	f.svc.Health()
 	f.svc.PlanInfo(plan.DeployPlanName)
@@ -111,8 +109,33 @@ func TestReadsAnswerDuringSlowCalls(t *testing.T) {
 		t.Fatal("the reads returned only after the Mesos call ended")
 	default:
 	}
-	if got := f.stepStatuses(); !slices.Equal(got, []plan.Status{plan.Starting}) {
-		t.Errorf("steps %v while the ACCEPT is outstanding, want STARTING", got)
-	}
 	<-cycleDone
+}
+
+// TestViewShowsOnlyStoredState: while a launch's task record is being
+// stored, readers still see the step PENDING and no pod; when the write
+// fails, they never see the launch at all.
+func TestViewShowsOnlyStoredState(t *testing.T) {
+	f := newFixture(t, `{"brokers": {"count": 1}}`, service.Timing{Tick: tick, StoreTimeout: time.Second})
+	f.waitCalls(scheduler.Call_REVIVE, 1)
+	f.store.SetDelay(time.Hour) // the write ends at StoreTimeout
+	cycleDone := make(chan error, 1)
+	go func() { cycleDone <- f.master.Offers(f.ctx, f.master.Offer(servicetest.NewAgent(1))) }()
+	f.waitFor("the task record's write", func() (bool, string) { return f.store.Delayed() > 0, "" })
+	if got := f.stepStatuses(); !slices.Equal(got, []plan.Status{plan.Pending}) {
+		t.Errorf("steps %v while the launch is being stored, want PENDING", got)
+	}
+	if pods, _ := f.svc.Pods(f.ctx); len(pods) != 0 {
+		t.Errorf("pods %+v while the launch is being stored, want none", pods)
+	}
+	if err := <-cycleDone; err != nil {
+		t.Fatal(err)
+	}
+	f.store.SetDelay(0)
+	if accepts := f.master.Calls(scheduler.Call_ACCEPT); len(accepts) != 0 {
+		t.Fatalf("ACCEPT sent for a launch that was never stored: %v", accepts)
+	}
+	if pods, _ := f.svc.Pods(f.ctx); len(pods) != 0 {
+		t.Errorf("pods %+v after the launch's write failed, want none", pods)
+	}
 }

@@ -19,7 +19,7 @@ func (s *Service) Update(ctx context.Context, next spec.ServiceSpec) (configID s
 	var id string
 	var updated bool
 	err = s.submit(ctx, "updating the configuration", func() effects {
-		if err := s.checkUpdate(next); err != nil {
+		if err := checkUpdate(s.name, s.spec, s.uninstall != nil, next); err != nil {
 			return failed(err)
 		}
 		if next.Hash() == s.spec.Hash() {
@@ -55,17 +55,13 @@ func (s *Service) Update(ctx context.Context, next spec.ServiceSpec) (configID s
 }
 
 // PreviewUpdate returns the deploy plan next would run, changing nothing.
+// It reads the published view, so it never waits for the service.
 func (s *Service) PreviewUpdate(next spec.ServiceSpec) (plan.Info, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.checkUpdate(next); err != nil {
+	v := s.current()
+	if err := checkUpdate(s.name, v.spec, v.detail.Uninstalling, next); err != nil {
 		return plan.Info{}, err
 	}
-	states := make(map[int]plan.PodState, len(s.pods))
-	for i, p := range s.pods {
-		states[i] = p.podState()
-	}
-	preview, err := plan.NewDeploy(next, states)
+	preview, err := plan.NewDeploy(next, v.podStates)
 	if err != nil {
 		return plan.Info{}, fmt.Errorf("building the deploy plan: %w", err)
 	}
@@ -74,11 +70,11 @@ func (s *Service) PreviewUpdate(next spec.ServiceSpec) (plan.Info, error) {
 
 // checkUpdate refuses updates of an uninstalling service and changes the
 // running service cannot take.
-func (s *Service) checkUpdate(next spec.ServiceSpec) error {
-	if s.uninstall != nil {
-		return fmt.Errorf("%w: service %s is being uninstalled; wait until it is gone, then install it again", ErrConflict, s.name)
+func checkUpdate(name string, current spec.ServiceSpec, uninstalling bool, next spec.ServiceSpec) error {
+	if uninstalling {
+		return fmt.Errorf("%w: service %s is being uninstalled; wait until it is gone, then install it again", ErrConflict, name)
 	}
-	return spec.ValidateUpdate(s.spec, next).Err()
+	return spec.ValidateUpdate(current, next).Err()
 }
 
 // pruneConfigurations decides the deletion of stored configurations that
@@ -106,29 +102,6 @@ func (s *Service) pruneConfigurations() effects {
 		}})
 	}
 	return fx
-}
-
-// Spec returns the target spec and its configuration id.
-func (s *Service) Spec() (spec.ServiceSpec, string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.spec, s.configID
-}
-
-// Detail describes the service for GET /v1/services/{name}.
-func (s *Service) Detail() ServiceDetail {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	info := s.activePlan().Info()
-	return ServiceDetail{
-		Name:         s.name,
-		ConfigID:     s.configID,
-		FrameworkID:  s.frameworkID,
-		Uninstalling: s.uninstall != nil,
-		Status:       info.Status,
-		Options:      mustJSON(s.spec.Options),
-		Plan:         info,
-	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -355,24 +355,10 @@ func (s *Service) recordOutcome(step string, g *agentOffers, passed bool, outcom
 	if outcome == "" {
 		outcome = "did not fit"
 	}
-	if len(s.outcomes) >= maxOutcomes {
-		s.outcomes = append(s.outcomes[:0], s.outcomes[len(s.outcomes)-maxOutcomes+1:]...)
-	}
-	s.outcomes = append(s.outcomes, OfferOutcome{
+	s.outcomes.add(OfferOutcome{
 		Time: s.now().UTC(), Plan: s.activePlan().Name(), Step: step, OfferIDs: ids,
 		AgentID: g.merged.AgentID.Value, Hostname: g.merged.Hostname, Passed: passed, Outcome: outcome, Reason: reason,
 	})
-}
-
-// OfferOutcomes lists the latest offer evaluations, newest first.
-func (s *Service) OfferOutcomes() []OfferOutcome {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]OfferOutcome, len(s.outcomes))
-	for i, o := range s.outcomes {
-		out[len(out)-1-i] = o
-	}
-	return out
 }
 
 func errText(err error) string {

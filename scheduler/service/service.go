@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-uuid"
@@ -127,7 +128,10 @@ type Service struct {
 	reconcile  reconciliation
 	lastRevive time.Time
 	killedAt   map[string]time.Time // task ID → when KILL was sent
-	outcomes   []OfferOutcome       // newest last
+	outcomes   *outcomeRing
+
+	// view is what readers see, published at the end of every decision.
+	view atomic.Pointer[view]
 }
 
 // reconciliation tracks explicit reconciliation after a subscription and
@@ -193,6 +197,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		pods:        p.pods,
 		killedAt:    map[string]time.Time{},
 		configs:     p.configs,
+		outcomes:    newOutcomeRing(maxOutcomes),
 		properties:  p.properties,
 		jobs:        make(chan job),
 		stopped:     make(chan struct{}),
@@ -205,6 +210,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 			return nil, err
 		}
 	}
+	s.publish()
 	return s, nil
 }
 
@@ -322,14 +328,6 @@ func (s *Service) tick() effects {
 	return fx.join(s.killOutdatedTasks()).join(s.reviveOrSuppress())
 }
 
-// Removed reports whether the service was uninstalled and its state
-// deleted.
-func (s *Service) Removed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.removed
-}
-
 // frameworkRemoved decides what the master's refusal of our framework ID
 // means: the end of an uninstall that tore the framework down, or an error
 // the deploy plan reports. The service goes on serving its API.
@@ -345,14 +343,6 @@ func (s *Service) frameworkRemoved() effects {
 	s.deploy.SetErrors([]string{msg})
 	s.log.Error("framework removed by the master", "framework_id", s.frameworkID)
 	return effects{}
-}
-
-// FrameworkID is the service's Mesos framework ID ("" before the first
-// subscription).
-func (s *Service) FrameworkID() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.frameworkID
 }
 
 // recordPlanStatus updates the plan status gauges.

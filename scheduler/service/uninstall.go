@@ -69,13 +69,6 @@ func (s *Service) Uninstall(ctx context.Context) error {
 	})
 }
 
-// Uninstalling reports whether the service is being uninstalled.
-func (s *Service) Uninstalling() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.uninstall != nil
-}
-
 // buildUninstallPlan builds the plan from what the state still holds: the
 // tasks to kill and, per agent, the reservations to release.
 func (s *Service) buildUninstallPlan() error {

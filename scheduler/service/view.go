@@ -11,7 +11,12 @@ import (
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 )
 
-// The per-service API (Service).
+// Reads never wait: everything a reader can ask a service is answered from
+// a view, an immutable snapshot of the model that every decision publishes
+// when it ends (s.view, an atomic pointer). A reader takes no lock, so it
+// never waits for the service goroutine, a Mesos call or a state store
+// write. Values read are shared with other readers and must not be
+// modified.
 
 // Endpoint names and the DNS suffixes DC/OS gives them.
 const (
@@ -22,85 +27,132 @@ const (
 	vipPort           = 9092
 )
 
+// view is one published snapshot.
+type view struct {
+	detail    ServiceDetail
+	spec      spec.ServiceSpec
+	podStates map[int]plan.PodState
+	pods      []PodInstance
+	broker    Endpoint
+	health    Health
+	removed   bool
+
+	properties    map[string][]byte
+	propertyNames []string
+	configs       map[string][]byte
+	configIDs     []string
+
+	outcomes        []OfferOutcome // newest first
+	outcomesVersion uint64
+}
+
+// publish builds the view of the model and makes it the one readers see.
+// It runs under s.mu.
+func (s *Service) publish() {
+	prev := s.view.Load()
+	info := s.activePlan().Info()
+	v := &view{
+		detail: ServiceDetail{
+			Name:         s.name,
+			ConfigID:     s.configID,
+			FrameworkID:  s.frameworkID,
+			Uninstalling: s.uninstall != nil,
+			Status:       info.Status,
+			Plan:         info,
+		},
+		spec:          s.spec,
+		podStates:     make(map[int]plan.PodState, len(s.pods)),
+		pods:          []PodInstance{},
+		removed:       s.removed,
+		properties:    cloneBytesMap(s.properties),
+		propertyNames: sortedKeys(s.properties),
+		configs:       cloneBytesMap(s.configs),
+		configIDs:     sortedKeys(s.configs),
+	}
+	if prev != nil && prev.detail.ConfigID == s.configID {
+		v.detail.Options = prev.detail.Options
+	} else {
+		v.detail.Options = mustJSON(s.spec.Options)
+	}
+	v.broker = Endpoint{Address: []string{}, DNS: []string{}, VIP: fmt.Sprintf("%s.%s.%s:%d", endpointBroker, strings.ReplaceAll(s.name, "/", ""), vipTLD, vipPort)}
+	for _, i := range s.sortedPods() {
+		p := s.pods[i]
+		v.podStates[i] = p.podState()
+		if p.record.TaskID == "" {
+			continue
+		}
+		v.pods = append(v.pods, podInstance(i, p))
+		if !p.launchNeverReachedMesos() {
+			v.broker.Address = append(v.broker.Address, fmt.Sprintf("%s:%d", p.record.Hostname, p.record.Port))
+			v.broker.DNS = append(v.broker.DNS, fmt.Sprintf("%s.%s.%s:%d", p.record.Name, autoipService(s.name), autoipTLD, p.record.Port))
+		}
+	}
+	v.health = health(info, s.frameworkID)
+	if prev != nil && prev.outcomesVersion == s.outcomes.version() {
+		v.outcomes, v.outcomesVersion = prev.outcomes, prev.outcomesVersion
+	} else {
+		v.outcomes, v.outcomesVersion = s.outcomes.newestFirst(), s.outcomes.version()
+	}
+	s.view.Store(v)
+}
+
+// current is the view readers see.
+func (s *Service) current() *view { return s.view.Load() }
+
+func podInstance(i int, p *pod) PodInstance {
+	state := strings.TrimPrefix(p.status.State, "TASK_")
+	if state == "" {
+		state = "STAGING"
+	}
+	return PodInstance{Name: spec.PodInstanceName(i), Tasks: []PodTask{{
+		ID: p.record.TaskID, Name: p.record.Name, State: state,
+		AgentID: p.record.AgentID, Hostname: p.record.Hostname,
+		Info: p.record.Info, Status: p.status.Status,
+	}}}
+}
+
+func cloneBytesMap(m map[string][]byte) map[string][]byte {
+	out := make(map[string][]byte, len(m))
+	for k, v := range m {
+		out[k] = v // values are replaced, never changed in place
+	}
+	return out
+}
+
+// Spec returns the target spec and its configuration id.
+func (s *Service) Spec() (spec.ServiceSpec, string) {
+	v := s.current()
+	return v.spec, v.detail.ConfigID
+}
+
+// Detail describes the service for GET /v1/services/{name}.
+func (s *Service) Detail() ServiceDetail { return s.current().detail }
+
+// FrameworkID is the service's Mesos framework ID ("" before the first
+// subscription).
+func (s *Service) FrameworkID() string { return s.current().detail.FrameworkID }
+
+// Uninstalling reports whether the service is being uninstalled.
+func (s *Service) Uninstalling() bool { return s.current().detail.Uninstalling }
+
+// Removed reports whether the service was uninstalled and its state
+// deleted.
+func (s *Service) Removed() bool { return s.current().removed }
+
 // PlanNames lists the service's plans.
 func (s *Service) PlanNames() []string { return []string{plan.DeployPlanName} }
 
 // PlanInfo returns a plan; while uninstalling, "deploy" is the uninstall
 // plan (as in DC/OS).
 func (s *Service) PlanInfo(name string) (plan.Info, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if name != plan.DeployPlanName {
 		return plan.Info{}, &NotFoundError{Kind: "Plan", Name: name}
 	}
-	return s.activePlan().Info(), nil
-}
-
-// PlanCommand runs an operator command and stores the deploy plan's
-// overrides, so that an interrupt or a continue survives a restart.
-func (s *Service) PlanCommand(ctx context.Context, cmd PlanCommand) error {
-	return s.submit(ctx, "running the "+cmd.Command+" command", func() effects {
-		if cmd.Plan != plan.DeployPlanName {
-			return failed(&NotFoundError{Kind: "Plan", Name: cmd.Plan})
-		}
-		if s.uninstall != nil {
-			return failed(runCommand(s.uninstall.Plan, cmd))
-		}
-		if err := runCommand(s.deploy, cmd); err != nil {
-			return failed(err)
-		}
-		value := mustJSON(s.deploy.Overrides())
-		return effects{writes: []write{setWrite("storing the deploy plan's overrides", propertyKey(propertyDeployOverride), value, func(err error) effects {
-			if err != nil {
-				return failed(fmt.Errorf("the %s command took effect but storing it failed, so a scheduler restart would forget it: %w", cmd.Command, err))
-			}
-			s.setProperty(propertyDeployOverride, value)
-			return effects{}
-		})}}
-	})
-}
-
-func runCommand(p *plan.Plan, cmd PlanCommand) error {
-	switch cmd.Command {
-	case CommandContinue:
-		return p.Continue(cmd.Phase)
-	case CommandInterrupt:
-		return p.Interrupt(cmd.Phase)
-	case CommandForceComplete:
-		return p.ForceComplete(cmd.Phase, cmd.Step)
-	case CommandRestart:
-		return p.Restart(cmd.Phase, cmd.Step)
-	case CommandStart:
-		return p.Start(cmd.Parameters)
-	case CommandStop:
-		p.Stop()
-		return nil
-	}
-	return &NotFoundError{Kind: "Command", Name: cmd.Command}
+	return s.current().detail.Plan, nil
 }
 
 // Pods lists the pod instances that have a task, sorted by index.
-func (s *Service) Pods(context.Context) ([]PodInstance, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	pods := []PodInstance{}
-	for _, i := range s.sortedPods() {
-		p := s.pods[i]
-		if p.record.TaskID == "" {
-			continue
-		}
-		state := strings.TrimPrefix(p.status.State, "TASK_")
-		if state == "" {
-			state = "STAGING"
-		}
-		pods = append(pods, PodInstance{Name: spec.PodInstanceName(i), Tasks: []PodTask{{
-			ID: p.record.TaskID, Name: p.record.Name, State: state,
-			AgentID: p.record.AgentID, Hostname: p.record.Hostname,
-			Info: p.record.Info, Status: p.status.Status,
-		}}})
-	}
-	return pods, nil
-}
+func (s *Service) Pods(context.Context) ([]PodInstance, error) { return s.current().pods, nil }
 
 // EndpointNames lists the service's endpoints.
 func (s *Service) EndpointNames() []string { return []string{endpointBroker, endpointZookeeper} }
@@ -108,22 +160,12 @@ func (s *Service) EndpointNames() []string { return []string{endpointBroker, end
 // Endpoint returns the brokers' addresses, or the ZooKeeper connection of
 // the brokers (as text).
 func (s *Service) Endpoint(name string) (Endpoint, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	v := s.current()
 	switch name {
 	case endpointZookeeper:
-		return Endpoint{Text: s.spec.KafkaZookeeperURI}, nil
+		return Endpoint{Text: v.spec.KafkaZookeeperURI}, nil
 	case endpointBroker:
-		e := Endpoint{Address: []string{}, DNS: []string{}, VIP: fmt.Sprintf("%s.%s.%s:%d", endpointBroker, strings.ReplaceAll(s.name, "/", ""), vipTLD, vipPort)}
-		for _, i := range s.sortedPods() {
-			p := s.pods[i]
-			if p.record.TaskID == "" || p.launchNeverReachedMesos() {
-				continue
-			}
-			e.Address = append(e.Address, fmt.Sprintf("%s:%d", p.record.Hostname, p.record.Port))
-			e.DNS = append(e.DNS, fmt.Sprintf("%s.%s.%s:%d", p.record.Name, autoipService(s.name), autoipTLD, p.record.Port))
-		}
-		return e, nil
+		return v.broker, nil
 	}
 	return Endpoint{}, &NotFoundError{Kind: "Endpoint", Name: name}
 }
@@ -140,16 +182,12 @@ func autoipService(name string) string {
 
 // ConfigurationIDs lists the stored configurations.
 func (s *Service) ConfigurationIDs(context.Context) ([]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return sortedKeys(s.configs), nil
+	return s.current().configIDs, nil
 }
 
 // Configuration returns a stored configuration.
 func (s *Service) Configuration(_ context.Context, id string) (json.RawMessage, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	value, ok := s.configs[id]
+	value, ok := s.current().configs[id]
 	if !ok {
 		return nil, &NotFoundError{Kind: "Configuration", Name: id}
 	}
@@ -158,23 +196,17 @@ func (s *Service) Configuration(_ context.Context, id string) (json.RawMessage, 
 
 // TargetConfigurationID is the target configuration's id.
 func (s *Service) TargetConfigurationID(context.Context) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.configID, nil
+	return s.current().detail.ConfigID, nil
 }
 
 // PropertyNames lists the service's properties.
 func (s *Service) PropertyNames(context.Context) ([]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return sortedKeys(s.properties), nil
+	return s.current().propertyNames, nil
 }
 
 // Property returns a property's value as JSON (text values as a string).
 func (s *Service) Property(_ context.Context, name string) (json.RawMessage, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	value, ok := s.properties[name]
+	value, ok := s.current().properties[name]
 	if !ok {
 		return nil, &NotFoundError{Kind: "Property", Name: name}
 	}
@@ -187,19 +219,18 @@ func (s *Service) Property(_ context.Context, name string) (json.RawMessage, err
 // setProperty records a property the service stored.
 func (s *Service) setProperty(name string, value []byte) { s.properties[name] = value }
 
-// changed is called at the end of every decision.
-func (s *Service) changed() {}
-
 // Health reports the service's health as DC/OS's /v1/health does
 // (reference/dcos-commons.md §1.4), from the active plan.
-func (s *Service) Health() Health {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	info := s.activePlan().Info()
+func (s *Service) Health() Health { return s.current().health }
+
+// OfferOutcomes lists the latest offer evaluations, newest first.
+func (s *Service) OfferOutcomes() []OfferOutcome { return s.current().outcomes }
+
+func health(info plan.Info, frameworkID string) Health {
 	switch {
 	case len(info.Errors) > 0:
 		return Health{Code: 500, Name: "ERROR_CREATING_SERVICE", Reasons: info.Errors}
-	case s.frameworkID == "":
+	case frameworkID == "":
 		return Health{Code: 318, Name: "INITIALIZING", Reasons: []string{"the framework has not subscribed to Mesos yet"}}
 	case info.Status == plan.Complete:
 		return Health{Code: 200, Name: "RUNNING", Reasons: []string{}}

@@ -19,6 +19,7 @@ type Store struct {
 	mu       sync.Mutex
 	failures []failure // the next writes of these keys fail, in order
 	delay    time.Duration
+	waiting  int // calls being delayed now
 }
 
 // failure fails the next write of a key that starts with prefix.
@@ -50,14 +51,29 @@ func (s *Store) SetDelay(d time.Duration) {
 	s.mu.Unlock()
 }
 
+// Delayed counts the calls being delayed now.
+func (s *Store) Delayed() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waiting
+}
+
 // wait plays the delay; it fails when ctx ends first.
 func (s *Store) wait(ctx context.Context) error {
 	s.mu.Lock()
 	d := s.delay
+	if d > 0 {
+		s.waiting++
+	}
 	s.mu.Unlock()
 	if d <= 0 {
 		return ctx.Err()
 	}
+	defer func() {
+		s.mu.Lock()
+		s.waiting--
+		s.mu.Unlock()
+	}()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
