@@ -12,7 +12,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/httpapi"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/manager"
 )
 
@@ -33,7 +33,7 @@ func serveScheduler(ctx context.Context, m *manager.Manager, srv apiServer, log 
 		return err
 	}
 	server := &http.Server{
-		Handler:           api.NewHandler(api.Config{Backend: m, Token: srv.token, Logger: log}),
+		Handler:           httpapi.NewHandler(httpapi.Config{Backend: httpapi.ForManager(m), Token: srv.token, Logger: log}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	serveErr := make(chan error, 1)

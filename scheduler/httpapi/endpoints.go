@@ -1,4 +1,4 @@
-package api
+package httpapi
 
 import (
 	"net/http"
@@ -31,5 +31,5 @@ func (s *server) getEndpoint(w http.ResponseWriter, r *http.Request, svc Service
 		_, _ = w.Write([]byte(ep.Text))
 		return
 	}
-	writeJSON(w, http.StatusOK, ep)
+	writeJSON(w, http.StatusOK, toEndpoint(ep))
 }

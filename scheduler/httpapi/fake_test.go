@@ -1,4 +1,4 @@
-package api
+package httpapi
 
 import (
 	"context"
@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 )
 
 // call is one Backend call the fake recorded.
@@ -22,13 +24,13 @@ type call struct {
 
 // fakeBackend records every call and answers with canned values.
 type fakeBackend struct {
-	services []ServiceSummary
+	services []service.ServiceSummary
 	svcs     map[string]*fakeService
 	// err, when set, is returned by the management methods.
 	err     error
-	put     PutResult
-	detail  ServiceDetail
-	preview Preview
+	put     service.PutResult
+	detail  service.ServiceDetail
+	preview service.Preview
 	calls   []call
 }
 
@@ -36,19 +38,19 @@ func (f *fakeBackend) record(method, name string, options []byte) {
 	f.calls = append(f.calls, call{Method: method, Name: name, Options: string(options)})
 }
 
-func (f *fakeBackend) Services(context.Context) ([]ServiceSummary, error) {
+func (f *fakeBackend) Services(context.Context) ([]service.ServiceSummary, error) {
 	f.record("Services", "", nil)
 	return f.services, f.err
 }
 
-func (f *fakeBackend) PutService(_ context.Context, name string, options []byte) (PutResult, error) {
+func (f *fakeBackend) PutService(_ context.Context, name string, options []byte) (service.PutResult, error) {
 	f.record("PutService", name, options)
 	res := f.put
 	res.Name = name
 	return res, f.err
 }
 
-func (f *fakeBackend) GetService(_ context.Context, name string) (ServiceDetail, error) {
+func (f *fakeBackend) GetService(_ context.Context, name string) (service.ServiceDetail, error) {
 	f.record("GetService", name, nil)
 	d := f.detail
 	d.Name = name
@@ -60,7 +62,7 @@ func (f *fakeBackend) DeleteService(_ context.Context, name string) error {
 	return f.err
 }
 
-func (f *fakeBackend) PreviewService(_ context.Context, name string, options []byte) (Preview, error) {
+func (f *fakeBackend) PreviewService(_ context.Context, name string, options []byte) (service.Preview, error) {
 	f.record("PreviewService", name, options)
 	p := f.preview
 	p.Name = name
@@ -72,7 +74,7 @@ func (f *fakeBackend) Service(name string) (Service, error) {
 	if s, ok := f.svcs[name]; ok {
 		return s, nil
 	}
-	return nil, &NotFoundError{Kind: "Service", Name: name}
+	return nil, &service.NotFoundError{Kind: "Service", Name: name}
 }
 
 // fakeService is one service's per-service API with canned answers; it
@@ -81,15 +83,15 @@ type fakeService struct {
 	planNames   []string
 	plans       map[string]plan.Info
 	cmdErr      error
-	cmds        []PlanCommand
-	pods        []PodInstance
-	endpoints   map[string]Endpoint
+	cmds        []service.PlanCommand
+	pods        []service.PodInstance
+	endpoints   map[string]service.Endpoint
 	configs     map[string]json.RawMessage
 	target      string
 	frameworkID string
 	props       map[string]json.RawMessage
-	health      Health
-	offers      []OfferOutcome
+	health      service.Health
+	offers      []service.OfferOutcome
 	// err, when set, is returned by the methods that take a context.
 	err error
 }
@@ -100,15 +102,15 @@ func (f *fakeService) PlanInfo(name string) (plan.Info, error) {
 	if info, ok := f.plans[name]; ok {
 		return info, nil
 	}
-	return plan.Info{}, &NotFoundError{Kind: "Plan", Name: name}
+	return plan.Info{}, &service.NotFoundError{Kind: "Plan", Name: name}
 }
 
-func (f *fakeService) PlanCommand(_ context.Context, cmd PlanCommand) error {
+func (f *fakeService) PlanCommand(_ context.Context, cmd service.PlanCommand) error {
 	f.cmds = append(f.cmds, cmd)
 	return f.cmdErr
 }
 
-func (f *fakeService) Pods(context.Context) ([]PodInstance, error) { return f.pods, f.err }
+func (f *fakeService) Pods(context.Context) ([]service.PodInstance, error) { return f.pods, f.err }
 
 func (f *fakeService) EndpointNames() []string {
 	var names []string
@@ -120,11 +122,11 @@ func (f *fakeService) EndpointNames() []string {
 	return names
 }
 
-func (f *fakeService) Endpoint(name string) (Endpoint, error) {
+func (f *fakeService) Endpoint(name string) (service.Endpoint, error) {
 	if ep, ok := f.endpoints[name]; ok {
 		return ep, nil
 	}
-	return Endpoint{}, &NotFoundError{Kind: "Endpoint", Name: name}
+	return service.Endpoint{}, &service.NotFoundError{Kind: "service.Endpoint", Name: name}
 }
 
 func (f *fakeService) ConfigurationIDs(context.Context) ([]string, error) {
@@ -142,12 +144,12 @@ func (f *fakeService) Configuration(_ context.Context, id string) (json.RawMessa
 	if cfg, ok := f.configs[id]; ok {
 		return cfg, f.err
 	}
-	return nil, &NotFoundError{Kind: "Configuration", Name: id}
+	return nil, &service.NotFoundError{Kind: "Configuration", Name: id}
 }
 
 func (f *fakeService) TargetConfigurationID(context.Context) (string, error) {
 	if f.target == "" {
-		return "", &NotFoundError{Kind: "Target configuration of", Name: "the service"}
+		return "", &service.NotFoundError{Kind: "Target configuration of", Name: "the service"}
 	}
 	return f.target, f.err
 }
@@ -166,10 +168,10 @@ func (f *fakeService) Property(_ context.Context, name string) (json.RawMessage,
 	if v, ok := f.props[name]; ok {
 		return v, f.err
 	}
-	return nil, &NotFoundError{Kind: "Property", Name: name}
+	return nil, &service.NotFoundError{Kind: "Property", Name: name}
 }
 
-func (f *fakeService) Health() Health { return f.health }
+func (f *fakeService) Health() service.Health { return f.health }
 
 func (f *fakeService) Metrics() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -185,7 +187,7 @@ func (f *fakeService) PrometheusMetrics() http.Handler {
 	})
 }
 
-func (f *fakeService) OfferOutcomes() []OfferOutcome { return f.offers }
+func (f *fakeService) OfferOutcomes() []service.OfferOutcome { return f.offers }
 
 const (
 	testToken  = "s3cret-t0ken"
@@ -194,8 +196,8 @@ const (
 
 // newFakeService is a three-broker service with a complete deploy plan.
 func newFakeService() *fakeService {
-	task := func(i string) PodTask {
-		return PodTask{
+	task := func(i string) service.PodTask {
+		return service.PodTask{
 			ID: "kafka__kafka-" + i + "-broker__1", Name: "kafka-" + i + "-broker", State: "RUNNING",
 			Info:   json.RawMessage(`{"name":"kafka-` + i + `-broker"}`),
 			Status: json.RawMessage(`{"state":"TASK_RUNNING"}`),
@@ -208,12 +210,12 @@ func newFakeService() *fakeService {
 			"recovery": {Name: "recovery", Phases: []plan.PhaseInfo{}, Errors: []string{}, Strategy: "serial", Status: plan.InProgress},
 			"broken":   {Name: "broken", Phases: []plan.PhaseInfo{}, Errors: []string{"brokers.count: cannot shrink"}, Strategy: "serial", Status: plan.Error},
 		},
-		pods: []PodInstance{
-			{Name: "kafka-0", Tasks: []PodTask{task("0")}},
-			{Name: "kafka-1", Tasks: []PodTask{{ID: "kafka__kafka-1-broker__2", Name: "kafka-1-broker", State: "STAGING", Info: json.RawMessage(`{"name":"kafka-1-broker"}`)}}},
+		pods: []service.PodInstance{
+			{Name: "kafka-0", Tasks: []service.PodTask{task("0")}},
+			{Name: "kafka-1", Tasks: []service.PodTask{{ID: "kafka__kafka-1-broker__2", Name: "kafka-1-broker", State: "STAGING", Info: json.RawMessage(`{"name":"kafka-1-broker"}`)}}},
 			{Name: "kafka-2"},
 		},
-		endpoints: map[string]Endpoint{
+		endpoints: map[string]service.Endpoint{
 			"broker":    {Address: []string{"10.0.0.1:1025"}, DNS: []string{"kafka-0-broker.kafka.autoip.dcos.thisdcos.directory:1025"}, VIP: "broker.kafka.l4lb.thisdcos.directory:9092"},
 			"zookeeper": {Text: "master.mesos:2181/dcos-service-kafka"},
 		},
@@ -221,8 +223,8 @@ func newFakeService() *fakeService {
 		target:      testConfig,
 		frameworkID: "fw-1",
 		props:       map[string]json.RawMessage{"suppressed": json.RawMessage(`true`)},
-		health:      Health{Code: http.StatusOK, Name: "RUNNING", Reasons: []string{"deploy plan complete"}},
-		offers: []OfferOutcome{
+		health:      service.Health{Code: http.StatusOK, Name: "RUNNING", Reasons: []string{"deploy plan complete"}},
+		offers: []service.OfferOutcome{
 			{Time: time.Date(2024, 1, 2, 3, 4, 6, 0, time.UTC), OfferIDs: []string{"o2"}, AgentID: "a1", Hostname: "h1", Passed: true, Outcome: "launched"},
 			{Time: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), OfferIDs: []string{"o1"}, AgentID: "a1", Hostname: "h1", Outcome: "declined short", Reason: "not enough cpus"},
 		},
@@ -232,11 +234,11 @@ func newFakeService() *fakeService {
 // newFakeBackend hosts "kafka" and the folder service "prod/kafka".
 func newFakeBackend() *fakeBackend {
 	return &fakeBackend{
-		services: []ServiceSummary{{Name: "kafka"}, {Name: "prod/kafka"}},
+		services: []service.ServiceSummary{{Name: "kafka"}, {Name: "prod/kafka"}},
 		svcs:     map[string]*fakeService{"kafka": newFakeService(), "prod/kafka": newFakeService()},
-		put:      PutResult{ConfigID: testConfig, Created: true, Changed: true},
-		detail:   ServiceDetail{ConfigID: testConfig, Status: plan.Complete, Options: json.RawMessage(`{"brokers":{"count":3}}`)},
-		preview:  Preview{Install: false, ConfigID: testConfig, Plan: plan.Info{Phases: []plan.PhaseInfo{}, Errors: []string{}, Status: plan.Pending}},
+		put:      service.PutResult{ConfigID: testConfig, Created: true, Changed: true},
+		detail:   service.ServiceDetail{ConfigID: testConfig, Status: plan.Complete, Options: json.RawMessage(`{"brokers":{"count":3}}`)},
+		preview:  service.Preview{Install: false, ConfigID: testConfig, Plan: plan.Info{Phases: []plan.PhaseInfo{}, Errors: []string{}, Status: plan.Pending}},
 	}
 }
 
@@ -280,7 +282,7 @@ func wantStatus(t *testing.T, rec *httptest.ResponseRecorder, want int) {
 // wantMessage fails the test unless the answer is a JSON {"message": want}.
 func wantMessage(t *testing.T, rec *httptest.ResponseRecorder, want string) {
 	t.Helper()
-	if got := decode[errorBody](t, rec).Message; got != want {
+	if got := decode[api.ErrorBody](t, rec).Message; got != want {
 		t.Fatalf("message = %q, want %q", got, want)
 	}
 }

@@ -1,4 +1,4 @@
-package api
+package httpapi
 
 import (
 	"encoding/json"
@@ -9,17 +9,19 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 )
 
 // deployPlan is the plan the legacy /v1/plan endpoints work on.
 const deployPlan = "deploy"
 
 // planCommands are the commands of POST /v1/plans/{plan}/{command}.
-var planCommands = []string{CommandContinue, CommandInterrupt, CommandForceComplete, CommandRestart, CommandStart, CommandStop}
+var planCommands = []string{service.CommandContinue, service.CommandInterrupt, service.CommandForceComplete, service.CommandRestart, service.CommandStart, service.CommandStop}
 
 // legacyPlanCommands are the commands of the deprecated /v1/plan/{command}
 // (dcos-commons DeprecatedPlanResource).
-var legacyPlanCommands = []string{CommandContinue, CommandInterrupt, CommandForceComplete, CommandRestart}
+var legacyPlanCommands = []string{service.CommandContinue, service.CommandInterrupt, service.CommandForceComplete, service.CommandRestart}
 
 // planRoutes registers the plans API (dcos-commons PlansResource) and its
 // deprecated /v1/plan aliases for the deploy plan. DC/OS served the aliases
@@ -59,7 +61,7 @@ func (s *server) writePlan(w http.ResponseWriter, r *http.Request, svc Service, 
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, info.HTTPStatus(), info)
+	writeJSON(w, info.HTTPStatus(), toPlan(info))
 }
 
 func (s *server) planCommand(w http.ResponseWriter, r *http.Request, svc Service) {
@@ -83,8 +85,8 @@ func (s *server) runPlanCommand(w http.ResponseWriter, r *http.Request, svc Serv
 		return
 	}
 	q := r.URL.Query()
-	cmd := PlanCommand{Plan: planName, Command: command, Phase: q.Get("phase"), Step: q.Get("step")}
-	if command == CommandStart {
+	cmd := service.PlanCommand{Plan: planName, Command: command, Phase: q.Get("phase"), Step: q.Get("step")}
+	if command == service.CommandStart {
 		params, err := readStartParameters(w, r)
 		if err != nil {
 			s.fail(w, r, err)
@@ -96,7 +98,7 @@ func (s *server) runPlanCommand(w http.ResponseWriter, r *http.Request, svc Serv
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, messageBody{commandMessage(cmd)})
+	writeJSON(w, http.StatusOK, api.Message{Message: commandMessage(cmd)})
 }
 
 // readStartParameters reads the start command's body: a JSON object of
@@ -118,11 +120,11 @@ func readStartParameters(w http.ResponseWriter, r *http.Request) (map[string]str
 // start deploy with parameters: {A=1}", "Received cmd: restart for Plan:
 // deploy, Phase: broker, Step: null" (Java prints a missing phase or step
 // as null).
-func commandMessage(cmd PlanCommand) string {
+func commandMessage(cmd service.PlanCommand) string {
 	switch cmd.Command {
-	case CommandStart:
+	case service.CommandStart:
 		return fmt.Sprintf("Received cmd: start %s with parameters: %s", cmd.Plan, javaMap(cmd.Parameters))
-	case CommandForceComplete, CommandRestart:
+	case service.CommandForceComplete, service.CommandRestart:
 		return fmt.Sprintf("Received cmd: %s for Plan: %s, Phase: %s, Step: %s",
 			cmd.Command, cmd.Plan, orNull(cmd.Phase), orNull(cmd.Step))
 	default:

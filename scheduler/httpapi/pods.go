@@ -1,12 +1,13 @@
-package api
+package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 )
 
 // podRoutes registers the read side of the pods API (dcos-commons
@@ -17,24 +18,6 @@ func (s *server) podRoutes(r chi.Router) {
 	r.Get("/v1/pod/status", s.with(s.podsStatus))
 	r.Get("/v1/pod/{pod}/status", s.with(s.podStatus))
 	r.Get("/v1/pod/{pod}/info", s.with(s.podInfo))
-}
-
-// podsStatusBody answers GET /v1/pod/status.
-type podsStatusBody struct {
-	Service string          `json:"service"`
-	Pods    []podTypeStatus `json:"pods"`
-}
-
-// podTypeStatus is the instances of one pod type ("kafka").
-type podTypeStatus struct {
-	Name      string        `json:"name"`
-	Instances []PodInstance `json:"instances"`
-}
-
-// podTaskInfo is one task of GET /v1/pod/{pod}/info.
-type podTaskInfo struct {
-	Info   json.RawMessage `json:"info"`
-	Status json.RawMessage `json:"status,omitempty"`
 }
 
 func (s *server) listPods(w http.ResponseWriter, r *http.Request, svc Service) {
@@ -56,7 +39,7 @@ func (s *server) podsStatus(w http.ResponseWriter, r *http.Request, svc Service)
 		s.fail(w, r, err)
 		return
 	}
-	body := podsStatusBody{Service: serviceName(r.Context()), Pods: []podTypeStatus{}}
+	body := api.PodsStatus{Service: serviceName(r.Context()), Pods: []api.PodTypeStatus{}}
 	index := map[string]int{} // pod type → its index in body.Pods
 	for _, p := range pods {
 		typ := podType(p.Name)
@@ -64,9 +47,9 @@ func (s *server) podsStatus(w http.ResponseWriter, r *http.Request, svc Service)
 		if !ok {
 			i = len(body.Pods)
 			index[typ] = i
-			body.Pods = append(body.Pods, podTypeStatus{Name: typ})
+			body.Pods = append(body.Pods, api.PodTypeStatus{Name: typ})
 		}
-		body.Pods[i].Instances = append(body.Pods[i].Instances, withTasks(p))
+		body.Pods[i].Instances = append(body.Pods[i].Instances, toPodInstance(p))
 	}
 	writeJSON(w, http.StatusOK, body)
 }
@@ -77,7 +60,7 @@ func (s *server) podStatus(w http.ResponseWriter, r *http.Request, svc Service) 
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, withTasks(pod))
+	writeJSON(w, http.StatusOK, toPodInstance(pod))
 }
 
 func (s *server) podInfo(w http.ResponseWriter, r *http.Request, svc Service) {
@@ -86,27 +69,27 @@ func (s *server) podInfo(w http.ResponseWriter, r *http.Request, svc Service) {
 		s.fail(w, r, err)
 		return
 	}
-	infos := make([]podTaskInfo, len(pod.Tasks))
+	infos := make([]api.PodTaskInfo, len(pod.Tasks))
 	for i, t := range pod.Tasks {
-		infos[i] = podTaskInfo{Info: t.Info, Status: t.Status}
+		infos[i] = api.PodTaskInfo{Info: t.Info, Status: t.Status}
 	}
 	writeJSON(w, http.StatusOK, infos)
 }
 
 // findPod returns the instance named by the {pod} parameter, or a
 // NotFoundError ("Pod kafka-9 not found").
-func (s *server) findPod(r *http.Request, svc Service) (PodInstance, error) {
+func (s *server) findPod(r *http.Request, svc Service) (service.PodInstance, error) {
 	name := pathParam(r, "pod")
 	pods, err := svc.Pods(r.Context())
 	if err != nil {
-		return PodInstance{}, err
+		return service.PodInstance{}, err
 	}
 	for _, p := range pods {
 		if p.Name == name {
 			return p, nil
 		}
 	}
-	return PodInstance{}, &NotFoundError{Kind: "Pod", Name: name}
+	return service.PodInstance{}, &service.NotFoundError{Kind: "Pod", Name: name}
 }
 
 // podType is the pod type of an instance name: "kafka-0" → "kafka".
@@ -119,10 +102,4 @@ func podType(instance string) string {
 		return instance
 	}
 	return instance[:i]
-}
-
-// withTasks makes an instance's tasks answer [] rather than null.
-func withTasks(p PodInstance) PodInstance {
-	p.Tasks = nonNil(p.Tasks)
-	return p
 }

@@ -1,4 +1,4 @@
-package api
+package httpapi
 
 import (
 	"encoding/json"
@@ -6,14 +6,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 )
 
 func TestListServices(t *testing.T) {
 	b := newFakeBackend()
 	rec := do(t, NewHandler(Config{Backend: b}), "GET", "/v1/services", "", "")
 	wantStatus(t, rec, http.StatusOK)
-	got := decode[[]ServiceSummary](t, rec)
+	got := decode[[]api.ServiceSummary](t, rec)
 	if len(got) != 2 || got[0].Name != "kafka" || got[1].Name != "prod/kafka" {
 		t.Fatalf("services = %+v", got)
 	}
@@ -44,8 +45,8 @@ func TestPutService(t *testing.T) {
 			b.put.Created = c.created
 			rec := do(t, NewHandler(Config{Backend: b}), "PUT", "/v1/services/kafka", "", c.body)
 			wantStatus(t, rec, c.want)
-			got := decode[PutResult](t, rec)
-			if got != (PutResult{Name: "kafka", ConfigID: testConfig, Created: c.created, Changed: true}) {
+			got := decode[api.PutResult](t, rec)
+			if got != (api.PutResult{Name: "kafka", ConfigID: testConfig, Created: c.created, Changed: true}) {
 				t.Errorf("body = %+v", got)
 			}
 			if len(b.calls) != 1 || b.calls[0] != (call{"PutService", "kafka", c.options}) {
@@ -79,7 +80,7 @@ func TestPutServiceRejectsBadBodies(t *testing.T) {
 				}
 				rec := do(t, NewHandler(Config{Backend: b}), method, path, "", c.body)
 				wantStatus(t, rec, c.want)
-				if msg := decode[errorBody](t, rec).Message; !strings.Contains(msg, c.msg) {
+				if msg := decode[api.ErrorBody](t, rec).Message; !strings.Contains(msg, c.msg) {
 					t.Errorf("%s %s: message %q does not contain %q", method, path, msg, c.msg)
 				}
 				if len(b.calls) != 0 {
@@ -130,8 +131,8 @@ func TestPreviewChangesNothing(t *testing.T) {
 	b := newFakeBackend()
 	rec := do(t, NewHandler(Config{Backend: b}), "POST", "/v1/services/kafka/preview", "", `{"brokers":{"count":5}}`)
 	wantStatus(t, rec, http.StatusOK)
-	got := decode[Preview](t, rec)
-	if got.Name != "kafka" || got.ConfigID != testConfig || got.Plan.Status != plan.Pending {
+	got := decode[api.Preview](t, rec)
+	if got.Name != "kafka" || got.ConfigID != testConfig || got.Plan.Status != api.StatusPending {
 		t.Errorf("preview = %+v", got)
 	}
 	// The API calls PreviewService and nothing else (in particular no
@@ -143,7 +144,7 @@ func TestPreviewChangesNothing(t *testing.T) {
 
 func TestPreviewErrors(t *testing.T) {
 	b := newFakeBackend()
-	b.err = &NotFoundError{Kind: "Service", Name: "kafka"}
+	b.err = &service.NotFoundError{Kind: "Service", Name: "kafka"}
 	rec := do(t, NewHandler(Config{Backend: b}), "POST", "/v1/services/kafka/preview", "", `{}`)
 	wantStatus(t, rec, http.StatusNotFound)
 }

@@ -1,4 +1,4 @@
-package api
+package httpapi
 
 import (
 	"net/http"
@@ -32,5 +32,5 @@ func serveMetrics(w http.ResponseWriter, r *http.Request, h http.Handler) {
 
 // offerOutcomes lists the latest offer evaluations, newest first.
 func (s *server) offerOutcomes(w http.ResponseWriter, _ *http.Request, svc Service) {
-	writeJSON(w, http.StatusOK, nonNil(svc.OfferOutcomes()))
+	writeJSON(w, http.StatusOK, toOfferOutcomes(svc.OfferOutcomes()))
 }

@@ -1,4 +1,4 @@
-package api
+package httpapi
 
 import (
 	"encoding/json"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
 )
 
@@ -130,7 +132,7 @@ func TestEndpoints(t *testing.T) {
 
 	rec = do(t, h, "GET", "/service/kafka/v1/endpoints/nope", "", "")
 	wantStatus(t, rec, http.StatusNotFound)
-	wantMessage(t, rec, "Endpoint nope not found")
+	wantMessage(t, rec, "service.Endpoint nope not found")
 
 	b := &fakeBackend{svcs: map[string]*fakeService{"kafka": {}}}
 	if rec := do(t, NewHandler(Config{Backend: b}), "GET", "/service/kafka/v1/endpoints", "", ""); strings.TrimSpace(rec.Body.String()) != "[]" {
@@ -211,7 +213,7 @@ func TestState(t *testing.T) {
 	b.svcs["kafka"].frameworkID = ""
 	rec = do(t, h, "GET", "/service/kafka/v1/state/frameworkId", "", "")
 	wantStatus(t, rec, http.StatusNotFound)
-	decode[errorBody](t, rec)
+	decode[api.ErrorBody](t, rec)
 
 	b.svcs["kafka"].props = nil
 	if rec := do(t, h, "GET", "/service/kafka/v1/state/properties", "", ""); strings.TrimSpace(rec.Body.String()) != "[]" {
@@ -221,15 +223,15 @@ func TestState(t *testing.T) {
 
 func TestServiceHealth(t *testing.T) {
 	cases := []struct {
-		health Health
+		health service.Health
 		want   int
 	}{
-		{Health{Code: 200, Name: "RUNNING", Reasons: []string{"deploy plan complete"}}, 200},
-		{Health{Code: 202, Name: "DEPLOYING_STARTING"}, 202},
-		{Health{Code: 207, Name: "DEPLOYING_WAITING_USER", Reasons: []string{"canary"}}, 207},
-		{Health{Code: 318, Name: "INITIALIZING"}, 318},
-		{Health{Code: 500, Name: "ERROR_CREATING_SERVICE", Reasons: []string{"brokers.count: cannot shrink"}}, 500},
-		{Health{Code: 503, Name: "SERVICE_UNAVAILABLE"}, 503},
+		{service.Health{Code: 200, Name: "RUNNING", Reasons: []string{"deploy plan complete"}}, 200},
+		{service.Health{Code: 202, Name: "DEPLOYING_STARTING"}, 202},
+		{service.Health{Code: 207, Name: "DEPLOYING_WAITING_USER", Reasons: []string{"canary"}}, 207},
+		{service.Health{Code: 318, Name: "INITIALIZING"}, 318},
+		{service.Health{Code: 500, Name: "ERROR_CREATING_SERVICE", Reasons: []string{"brokers.count: cannot shrink"}}, 500},
+		{service.Health{Code: 503, Name: "SERVICE_UNAVAILABLE"}, 503},
 	}
 	for _, c := range cases {
 		t.Run(c.health.Name, func(t *testing.T) {
@@ -250,7 +252,7 @@ func TestServiceHealth(t *testing.T) {
 
 	t.Run("204 has no body", func(t *testing.T) {
 		b := newFakeBackend()
-		b.svcs["kafka"].health = Health{Code: 204, Name: "DEPLOYING_PENDING", Reasons: []string{"pending"}}
+		b.svcs["kafka"].health = service.Health{Code: 204, Name: "DEPLOYING_PENDING", Reasons: []string{"pending"}}
 		rec := do(t, NewHandler(Config{Backend: b}), "GET", "/service/kafka/v1/health", "", "")
 		wantStatus(t, rec, http.StatusNoContent)
 		if rec.Body.Len() != 0 {
@@ -260,10 +262,10 @@ func TestServiceHealth(t *testing.T) {
 
 	t.Run("invalid code", func(t *testing.T) {
 		b := newFakeBackend()
-		b.svcs["kafka"].health = Health{}
+		b.svcs["kafka"].health = service.Health{}
 		rec := do(t, NewHandler(Config{Backend: b}), "GET", "/service/kafka/v1/health", "", "")
 		wantStatus(t, rec, http.StatusInternalServerError)
-		decode[errorBody](t, rec)
+		decode[api.ErrorBody](t, rec)
 	})
 }
 
@@ -271,7 +273,7 @@ func TestServiceHealth(t *testing.T) {
 // server, as Marathon's checks see them.
 func TestServiceHealthOverHTTP(t *testing.T) {
 	b := newFakeBackend()
-	b.svcs["kafka"].health = Health{Code: 318, Name: "INITIALIZING", Reasons: []string{"no framework ID"}}
+	b.svcs["kafka"].health = service.Health{Code: 318, Name: "INITIALIZING", Reasons: []string{"no framework ID"}}
 	srv := httptest.NewServer(NewHandler(Config{Backend: b, Token: testToken}))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/service/kafka/v1/health")
@@ -279,7 +281,7 @@ func TestServiceHealthOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var h Health
+	var h service.Health
 	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil || resp.StatusCode != 318 || h.Name != "INITIALIZING" {
 		t.Fatalf("status %d, health %+v, err %v", resp.StatusCode, h, err)
 	}
@@ -302,7 +304,7 @@ func TestMetricsAndDebug(t *testing.T) {
 	for _, path := range []string{"/service/kafka/v1/debug/offers", "/service/kafka/v2/debug/offers"} {
 		rec = do(t, h, "GET", path, "", "")
 		wantStatus(t, rec, http.StatusOK)
-		got := decode[[]OfferOutcome](t, rec)
+		got := decode[[]api.OfferOutcome](t, rec)
 		if len(got) != 2 || got[0].OfferIDs[0] != "o2" || got[1].Reason != "not enough cpus" {
 			t.Errorf("%s = %s", path, rec.Body)
 		}

@@ -1,4 +1,4 @@
-package api
+package httpapi
 
 import (
 	"fmt"
@@ -25,6 +25,5 @@ func (s *server) serviceHealth(w http.ResponseWriter, r *http.Request, svc Servi
 		w.WriteHeader(h.Code)
 		return
 	}
-	h.Reasons = nonNil(h.Reasons)
-	writeJSON(w, h.Code, h)
+	writeJSON(w, h.Code, toHealth(h))
 }

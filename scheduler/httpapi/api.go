@@ -1,8 +1,12 @@
-// Package api is the scheduler's REST API. It owns the HTTP surface and
-// nothing behind it: routing, token authentication, reading request bodies
-// (size limits, JSON shape), mapping the backend's errors to status codes,
-// and the JSON shape of answers and errors. What the endpoints do belongs to
-// the packages behind the Backend and Service interfaces (backend.go).
+// Package httpapi serves the scheduler's REST API. It owns the HTTP surface
+// and nothing behind it: routing, token authentication, reading request
+// bodies (size limits, JSON shape), mapping the backend's errors to status
+// codes, and converting the backend's domain values into the contract's
+// wire types (package api, convert.go). What the endpoints do belongs to the
+// packages behind the Backend and Service interfaces (backend.go); the
+// contract itself (routes, bodies, status codes) is documented in package
+// api, whose Client the tests of this package use, so that the two cannot
+// drift.
 //
 // Routes (files in brackets):
 //
@@ -37,7 +41,7 @@
 // Errors are JSON {"message": ...} everywhere (see errorResponse for the
 // status codes). This deviates on purpose from DC/OS, whose errors were
 // text/plain or empty-bodied; the status codes are the DC/OS ones.
-package api
+package httpapi
 
 import (
 	"context"
@@ -54,15 +58,12 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/validation"
 )
-
-// ServiceSummary is one installed service in GET /v1/services.
-type ServiceSummary struct {
-	Name string `json:"name"`
-}
 
 // Config configures the API handler.
 type Config struct {
@@ -190,18 +191,6 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-// errorBody is the JSON shape of every error answer.
-type errorBody struct {
-	Message string `json:"message"`
-}
-
-// problemsBody is the answer to invalid options: the message lists every
-// problem, and problems carries them one by one.
-type problemsBody struct {
-	Message  string              `json:"message"`
-	Problems validation.Problems `json:"problems"`
-}
-
 // statusError is an error the API itself raises with its status code (bad
 // request bodies, invalid names, unknown commands).
 type statusError struct {
@@ -224,29 +213,29 @@ func errorResponse(err error) (int, any) {
 	var (
 		se  *statusError
 		ps  validation.Problems
-		nf  *NotFoundError
+		nf  *service.NotFoundError
 		pnf *plan.NotFoundError
 		ipe *plan.InvalidParameterError
 	)
 	switch {
 	case errors.As(err, &se):
-		return se.code, errorBody{se.msg}
+		return se.code, api.ErrorBody{Message: se.msg}
 	case errors.As(err, &ps) && len(ps) > 0:
-		return http.StatusBadRequest, problemsBody{Message: err.Error(), Problems: ps}
+		return http.StatusBadRequest, api.ErrorBody{Message: err.Error(), Problems: toProblems(ps)}
 	case errors.As(err, &nf), errors.As(err, &pnf):
-		return http.StatusNotFound, errorBody{err.Error()}
-	case errors.Is(err, ErrConflict):
-		return http.StatusConflict, errorBody{err.Error()}
+		return http.StatusNotFound, api.ErrorBody{Message: err.Error()}
+	case errors.Is(err, service.ErrConflict):
+		return http.StatusConflict, api.ErrorBody{Message: err.Error()}
 	case errors.Is(err, plan.ErrAlreadyReported):
-		return http.StatusAlreadyReported, errorBody{alreadyReported}
+		return http.StatusAlreadyReported, api.ErrorBody{Message: alreadyReported}
 	case errors.Is(err, plan.ErrMissingPhase):
-		return http.StatusBadRequest, errorBody{"Missing phase"}
+		return http.StatusBadRequest, api.ErrorBody{Message: "Missing phase"}
 	case errors.As(err, &ipe):
-		return http.StatusBadRequest, errorBody{err.Error()}
+		return http.StatusBadRequest, api.ErrorBody{Message: err.Error()}
 	case errors.Is(err, state.ErrUnavailable):
-		return http.StatusServiceUnavailable, errorBody{err.Error()}
+		return http.StatusServiceUnavailable, api.ErrorBody{Message: err.Error()}
 	default:
-		return http.StatusInternalServerError, errorBody{err.Error()}
+		return http.StatusInternalServerError, api.ErrorBody{Message: err.Error()}
 	}
 }
 
@@ -261,7 +250,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeError(w http.ResponseWriter, status int, message string) {
-	writeJSON(w, status, errorBody{Message: message})
+	writeJSON(w, status, api.ErrorBody{Message: message})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -279,11 +268,6 @@ func writeRawJSON(w http.ResponseWriter, status int, raw json.RawMessage) {
 	w.WriteHeader(status)
 	_, _ = w.Write(raw)
 	_, _ = w.Write([]byte{'\n'})
-}
-
-// messageBody is the JSON shape of command answers ({"message": ...}).
-type messageBody struct {
-	Message string `json:"message"`
 }
 
 // nonNil turns a nil slice into an empty one, so that lists answer [] and

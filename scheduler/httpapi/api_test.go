@@ -1,4 +1,4 @@
-package api
+package httpapi
 
 import (
 	"bytes"
@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/validation"
 )
@@ -51,7 +54,7 @@ func TestTokenAuth(t *testing.T) {
 				t.Fatal("the token is echoed or logged")
 			}
 			if c.want == http.StatusUnauthorized {
-				decode[errorBody](t, rec)
+				decode[api.ErrorBody](t, rec)
 				if rec.Header().Get("WWW-Authenticate") == "" {
 					t.Error("a 401 has no WWW-Authenticate header")
 				}
@@ -131,7 +134,7 @@ func TestInvalidServiceNames(t *testing.T) {
 			b := newFakeBackend()
 			rec := do(t, NewHandler(Config{Backend: b}), "GET", path, "", "")
 			wantStatus(t, rec, http.StatusBadRequest)
-			if !strings.Contains(decode[errorBody](t, rec).Message, "invalid service name") {
+			if !strings.Contains(decode[api.ErrorBody](t, rec).Message, "invalid service name") {
 				t.Errorf("message does not say what is wrong: %s", rec.Body)
 			}
 			if len(b.calls) != 0 {
@@ -161,7 +164,7 @@ func TestUnknownRoutes(t *testing.T) {
 		t.Run(c.method+" "+c.path, func(t *testing.T) {
 			rec := do(t, h, c.method, c.path, "", "")
 			wantStatus(t, rec, c.want)
-			decode[errorBody](t, rec)
+			decode[api.ErrorBody](t, rec)
 		})
 	}
 }
@@ -192,9 +195,9 @@ func TestErrorMapping(t *testing.T) {
 		want int
 		msg  string // a substring of the message
 	}{
-		{"not found", &NotFoundError{Kind: "Service", Name: "kafka"}, http.StatusNotFound, "Service kafka not found"},
-		{"wrapped not found", fmt.Errorf("reading: %w", &NotFoundError{Kind: "Service", Name: "kafka"}), http.StatusNotFound, "Service kafka not found"},
-		{"conflict", fmt.Errorf("kafka is uninstalling: %w", ErrConflict), http.StatusConflict, "kafka is uninstalling"},
+		{"not found", &service.NotFoundError{Kind: "Service", Name: "kafka"}, http.StatusNotFound, "Service kafka not found"},
+		{"wrapped not found", fmt.Errorf("reading: %w", &service.NotFoundError{Kind: "Service", Name: "kafka"}), http.StatusNotFound, "Service kafka not found"},
+		{"conflict", fmt.Errorf("kafka is uninstalling: %w", service.ErrConflict), http.StatusConflict, "kafka is uninstalling"},
 		{"unavailable", fmt.Errorf("reading the target: %w", state.ErrUnavailable), http.StatusServiceUnavailable, "state store unavailable"},
 		{"already reported", plan.ErrAlreadyReported, http.StatusAlreadyReported, alreadyReported},
 		{"missing phase", plan.ErrMissingPhase, http.StatusBadRequest, "Missing phase"},
@@ -209,7 +212,7 @@ func TestErrorMapping(t *testing.T) {
 			b.err = c.err
 			rec := do(t, NewHandler(Config{Backend: b}), "GET", "/v1/services/kafka", "", "")
 			wantStatus(t, rec, c.want)
-			if msg := decode[errorBody](t, rec).Message; !strings.Contains(msg, c.msg) {
+			if msg := decode[api.ErrorBody](t, rec).Message; !strings.Contains(msg, c.msg) {
 				t.Fatalf("message %q does not contain %q", msg, c.msg)
 			}
 		})
@@ -224,17 +227,17 @@ func TestValidationProblemsListEveryProblem(t *testing.T) {
 	})
 	rec := do(t, NewHandler(Config{Backend: b}), "PUT", "/v1/services/kafka", "", `{"brokers":{"count":2}}`)
 	wantStatus(t, rec, http.StatusBadRequest)
-	body := decode[problemsBody](t, rec)
+	body := decode[api.ErrorBody](t, rec)
 	for _, want := range []string{"brokers.count", "cannot shrink from 3", "brokers.disk", "cannot change a volume"} {
 		if !strings.Contains(body.Message, want) {
 			t.Errorf("message %q does not list %q", body.Message, want)
 		}
 	}
-	want := validation.Problems{
+	want := []api.Problem{
 		{Field: "brokers.count", Value: "2", Rule: "cannot shrink from 3"},
 		{Field: "brokers.disk", Value: "10", Rule: "cannot change a volume"},
 	}
-	if fmt.Sprint(body.Problems) != fmt.Sprint(want) {
+	if !slices.Equal(body.Problems, want) {
 		t.Errorf("problems = %+v, want %+v", body.Problems, want)
 	}
 	if !strings.Contains(rec.Body.String(), `"field":"brokers.count","value":"2","rule":"cannot shrink from 3"`) {

@@ -1,4 +1,4 @@
-package api
+package httpapi
 
 import (
 	"encoding/json"
@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
 )
 
@@ -61,48 +63,48 @@ func TestPlansRead(t *testing.T) {
 func TestPlanCommands(t *testing.T) {
 	cases := []struct {
 		name, method, path, body string
-		want                     PlanCommand
+		want                     service.PlanCommand
 		msg                      string
 	}{
 		{"continue", "POST", "/v1/plans/deploy/continue", "",
-			PlanCommand{Plan: "deploy", Command: "continue"}, "Received cmd: continue"},
+			service.PlanCommand{Plan: "deploy", Command: "continue"}, "Received cmd: continue"},
 		{"continue a phase", "POST", "/v1/plans/deploy/continue?phase=broker", "",
-			PlanCommand{Plan: "deploy", Command: "continue", Phase: "broker"}, "Received cmd: continue"},
+			service.PlanCommand{Plan: "deploy", Command: "continue", Phase: "broker"}, "Received cmd: continue"},
 		{"interrupt a phase by id", "POST", "/v1/plans/recovery/interrupt?phase=1915bcad-1235-400f-8406-4ac7555a7d34", "",
-			PlanCommand{Plan: "recovery", Command: "interrupt", Phase: "1915bcad-1235-400f-8406-4ac7555a7d34"}, "Received cmd: interrupt"},
+			service.PlanCommand{Plan: "recovery", Command: "interrupt", Phase: "1915bcad-1235-400f-8406-4ac7555a7d34"}, "Received cmd: interrupt"},
 		{"forceComplete a step", "POST", "/v1/plans/deploy/forceComplete?phase=broker&step=kafka-0%3A%5Bbroker%5D", "",
-			PlanCommand{Plan: "deploy", Command: "forceComplete", Phase: "broker", Step: "kafka-0:[broker]"},
+			service.PlanCommand{Plan: "deploy", Command: "forceComplete", Phase: "broker", Step: "kafka-0:[broker]"},
 			"Received cmd: forceComplete for Plan: deploy, Phase: broker, Step: kafka-0:[broker]"},
 		{"forceComplete the plan", "POST", "/v1/plans/deploy/forceComplete", "",
-			PlanCommand{Plan: "deploy", Command: "forceComplete"},
+			service.PlanCommand{Plan: "deploy", Command: "forceComplete"},
 			"Received cmd: forceComplete for Plan: deploy, Phase: null, Step: null"},
 		{"restart a phase", "POST", "/v1/plans/deploy/restart?phase=broker", "",
-			PlanCommand{Plan: "deploy", Command: "restart", Phase: "broker"},
+			service.PlanCommand{Plan: "deploy", Command: "restart", Phase: "broker"},
 			"Received cmd: restart for Plan: deploy, Phase: broker, Step: null"},
 		{"step without phase reaches the backend", "POST", "/v1/plans/deploy/restart?step=kafka-0", "",
-			PlanCommand{Plan: "deploy", Command: "restart", Step: "kafka-0"},
+			service.PlanCommand{Plan: "deploy", Command: "restart", Step: "kafka-0"},
 			"Received cmd: restart for Plan: deploy, Phase: null, Step: kafka-0"},
 		{"start with parameters", "POST", "/v1/plans/reassign/start", `{"TOPICS":"a,b","BROKERS":"0"}`,
-			PlanCommand{Plan: "reassign", Command: "start", Parameters: map[string]string{"TOPICS": "a,b", "BROKERS": "0"}},
+			service.PlanCommand{Plan: "reassign", Command: "start", Parameters: map[string]string{"TOPICS": "a,b", "BROKERS": "0"}},
 			"Received cmd: start reassign with parameters: {BROKERS=0, TOPICS=a,b}"},
 		{"start without body", "POST", "/v1/plans/reassign/start", "",
-			PlanCommand{Plan: "reassign", Command: "start"}, "Received cmd: start reassign with parameters: {}"},
+			service.PlanCommand{Plan: "reassign", Command: "start"}, "Received cmd: start reassign with parameters: {}"},
 		{"start with an empty object", "POST", "/v1/plans/reassign/start", "{}",
-			PlanCommand{Plan: "reassign", Command: "start", Parameters: map[string]string{}}, "Received cmd: start reassign with parameters: {}"},
+			service.PlanCommand{Plan: "reassign", Command: "start", Parameters: map[string]string{}}, "Received cmd: start reassign with parameters: {}"},
 		{"stop", "POST", "/v1/plans/reassign/stop", "",
-			PlanCommand{Plan: "reassign", Command: "stop"}, "Received cmd: stop"},
+			service.PlanCommand{Plan: "reassign", Command: "stop"}, "Received cmd: stop"},
 		{"escaped plan name", "POST", "/v1/plans/my%20plan/stop", "",
-			PlanCommand{Plan: "my plan", Command: "stop"}, "Received cmd: stop"},
+			service.PlanCommand{Plan: "my plan", Command: "stop"}, "Received cmd: stop"},
 		{"legacy continue", "POST", "/v1/plan/continue", "",
-			PlanCommand{Plan: "deploy", Command: "continue"}, "Received cmd: continue"},
+			service.PlanCommand{Plan: "deploy", Command: "continue"}, "Received cmd: continue"},
 		{"legacy continue by GET (seed curl)", "GET", "/v1/plan/continue", "",
-			PlanCommand{Plan: "deploy", Command: "continue"}, "Received cmd: continue"},
+			service.PlanCommand{Plan: "deploy", Command: "continue"}, "Received cmd: continue"},
 		{"legacy interrupt by PUT", "PUT", "/v1/plan/interrupt", "",
-			PlanCommand{Plan: "deploy", Command: "interrupt"}, "Received cmd: interrupt"},
+			service.PlanCommand{Plan: "deploy", Command: "interrupt"}, "Received cmd: interrupt"},
 		{"legacy ?cmd= (seed curl)", "PUT", "/v1/plan?cmd=continue", "",
-			PlanCommand{Plan: "deploy", Command: "continue"}, "Received cmd: continue"},
+			service.PlanCommand{Plan: "deploy", Command: "continue"}, "Received cmd: continue"},
 		{"legacy forceComplete with query", "POST", "/v1/plan/forceComplete?phase=broker&step=kafka-1", "",
-			PlanCommand{Plan: "deploy", Command: "forceComplete", Phase: "broker", Step: "kafka-1"},
+			service.PlanCommand{Plan: "deploy", Command: "forceComplete", Phase: "broker", Step: "kafka-1"},
 			"Received cmd: forceComplete for Plan: deploy, Phase: broker, Step: kafka-1"},
 	}
 	for _, c := range cases {
@@ -141,14 +143,14 @@ func TestPlanCommandsRefused(t *testing.T) {
 			b := newFakeBackend()
 			rec := do(t, NewHandler(Config{Backend: b}), c.method, "/service/kafka"+c.path, "", c.body)
 			wantStatus(t, rec, c.want)
-			decode[errorBody](t, rec)
+			decode[api.ErrorBody](t, rec)
 			if cmds := b.svcs["kafka"].cmds; len(cmds) != 0 {
 				t.Fatalf("the backend ran %+v", cmds)
 			}
 		})
 	}
 	rec := do(t, NewHandler(Config{Backend: newFakeBackend()}), "POST", "/service/kafka/v1/plans/deploy/start", "", `{"A":1}`)
-	if msg := decode[errorBody](t, rec).Message; !strings.HasPrefix(msg, "Couldn't parse parameters") {
+	if msg := decode[api.ErrorBody](t, rec).Message; !strings.HasPrefix(msg, "Couldn't parse parameters") {
 		t.Errorf("bad parameters message = %q", msg)
 	}
 }
@@ -165,9 +167,9 @@ func TestPlanCommandErrors(t *testing.T) {
 		{"missing phase", plan.ErrMissingPhase, http.StatusBadRequest, "Missing phase"},
 		{"unknown phase", &plan.NotFoundError{Kind: "Phase", Name: "nope"}, http.StatusNotFound, "Phase nope not found"},
 		{"unknown step", &plan.NotFoundError{Kind: "Step", Name: "nope"}, http.StatusNotFound, "Step nope not found"},
-		{"unknown plan", &NotFoundError{Kind: "Plan", Name: "nope"}, http.StatusNotFound, "Plan nope not found"},
+		{"unknown plan", &service.NotFoundError{Kind: "Plan", Name: "nope"}, http.StatusNotFound, "Plan nope not found"},
 		{"bad parameter name", &plan.InvalidParameterError{Names: []string{"1X"}}, http.StatusBadRequest, (&plan.InvalidParameterError{Names: []string{"1X"}}).Error()},
-		{"conflict", fmt.Errorf("uninstalling: %w", ErrConflict), http.StatusConflict, "uninstalling: conflict"},
+		{"conflict", fmt.Errorf("uninstalling: %w", service.ErrConflict), http.StatusConflict, "uninstalling: conflict"},
 		{"store down", fmt.Errorf("saving the override: %w", state.ErrUnavailable), http.StatusServiceUnavailable, "saving the override: state store unavailable"},
 		{"other", errors.New("boom"), http.StatusInternalServerError, "boom"},
 	}
