@@ -37,6 +37,9 @@ type devOptions struct {
 	agentDisk    float64
 	addressBlock string
 	logLevel     slog.Level
+	// builtinDist is true when kafkaDist is the distribution dev wrote
+	// itself (see writeBuiltinDist).
+	builtinDist bool
 	// readyFile, when set, receives the endpoint and token as JSON once
 	// the API answers, and is removed at exit (see dev_pipeline.go).
 	readyFile string
@@ -69,7 +72,7 @@ func runDevForeground(ctx context.Context, opts devOptions, stdout, stderr io.Wr
 		if err != nil {
 			return err
 		}
-		opts.kafkaDist = dist
+		opts.kafkaDist, opts.builtinDist = dist, true
 	}
 	store, err := embedded.Open(filepath.Join(opts.dataDir, "state"), embedded.Options{Logger: log})
 	if err != nil {
@@ -142,9 +145,17 @@ func startDevMesos(ctx context.Context, opts devOptions, log *slog.Logger) (*loc
 }
 
 // devDefaults are the options of a dev-mode service: the dev Kafka
-// distribution instead of Apache Kafka's download, a readiness check that
-// answers within seconds, and a stand-in registry folder per service (so
-// that two services never share a cluster).
+// distribution instead of Apache Kafka's download, and a readiness check
+// that answers within seconds.
+//
+// Every cluster needs a stand-in registry folder of its own, so that two
+// services (or two dev schedulers) never share a cluster. The built-in
+// distribution gets it without any option: its launcher points TMPDIR into
+// the data folder, and the stand-in keeps each cluster's registry there,
+// under a hash of the cluster's zookeeper.connect (which holds the service
+// name). A distribution given with --kafka-dist cannot do that, so its
+// services get the devkafka.registry.dir server property instead, which
+// then shows in their options.
 func devDefaults(opts devOptions) func(name string) spec.Options {
 	return func(name string) spec.Options {
 		o := spec.DefaultOptions()
@@ -152,8 +163,10 @@ func devDefaults(opts devOptions) func(name string) spec.Options {
 		o.Brokers.KafkaVersionPath = devkafka.DistDir
 		o.Service.ReadinessCheck.IntervalSeconds = 5
 		o.Service.ReadinessCheck.DelaySeconds = 2
-		o.Kafka.ServerProperties = map[string]string{
-			devkafka.RegistryDirProperty: filepath.Join(opts.dataDir, "kafka-registry", catalog.ServiceKey(name)),
+		if !opts.builtinDist {
+			o.Kafka.ServerProperties = map[string]string{
+				devkafka.RegistryDirProperty: filepath.Join(opts.dataDir, "kafka-registry", catalog.ServiceKey(name)),
+			}
 		}
 		return o
 	}
@@ -247,7 +260,16 @@ func writeBuiltinDist(dataDir string) (string, error) {
 		exe = resolved
 	}
 	dist := filepath.Join(dataDir, "kafka-dev.tgz")
-	if err := devkafka.WriteLauncherDistribution(dist, exe, devBrokerCommand); err != nil {
+	launcher := devkafka.Launcher{
+		Program: exe,
+		Args:    []string{devBrokerCommand},
+		// The stand-in keeps cluster registries under the temp folder.
+		Env: map[string]string{"TMPDIR": filepath.Join(dataDir, "kafka-tmp")},
+	}
+	if err := os.MkdirAll(launcher.Env["TMPDIR"], 0o755); err != nil {
+		return "", fmt.Errorf("creating the dev brokers' temp folder: %w", err)
+	}
+	if err := devkafka.WriteLauncherDistribution(dist, launcher); err != nil {
 		return "", fmt.Errorf("writing the dev Kafka distribution: %w", err)
 	}
 	return dist, nil

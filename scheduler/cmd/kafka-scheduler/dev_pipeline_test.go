@@ -85,7 +85,20 @@ func TestDevPipelineFromTheBinaryAlone(t *testing.T) {
 		code, body := apiCall(ctx, endpoint, "pipe-token", http.MethodGet, "/service/pipeline/v1/plans/deploy", "")
 		return code == http.StatusOK, fmt.Sprintf("%d %s", code, body)
 	})
-	_, body := apiCall(ctx, endpoint, "pipe-token", http.MethodGet, "/service/pipeline/v1/endpoints/broker", "")
+	// The built-in distribution needs no dev-only option: the options hold
+	// only what was given and the scheduler's defaults.
+	_, body := apiCall(ctx, endpoint, "pipe-token", http.MethodGet, "/v1/services/pipeline", "")
+	var detail struct {
+		Options struct {
+			Kafka struct {
+				ServerProperties map[string]string `json:"server_properties"`
+			} `json:"kafka"`
+		} `json:"options"`
+	}
+	if err := json.Unmarshal([]byte(body), &detail); err != nil || len(detail.Options.Kafka.ServerProperties) != 0 {
+		t.Errorf("server_properties of a dev service: %v %v; want none", err, detail.Options.Kafka.ServerProperties)
+	}
+	_, body = apiCall(ctx, endpoint, "pipe-token", http.MethodGet, "/service/pipeline/v1/endpoints/broker", "")
 	var brokers struct {
 		Address []string `json:"address"`
 	}

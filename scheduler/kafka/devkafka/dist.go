@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 )
@@ -68,30 +70,56 @@ func BuildDistributionFor(ctx context.Context, outPath string, target Target) er
 	return writeDistribution(outPath, bin)
 }
 
+// Launcher is the broker of a launcher distribution: a program on this
+// machine that serves the broker command (RunBroker).
+type Launcher struct {
+	// Program is the absolute path of the executable.
+	Program string
+	// Args come before the broker's own arguments.
+	Args []string
+	// Env is set for the program, in addition to what the task has.
+	Env map[string]string
+}
+
 // WriteLauncherDistribution writes the distribution into outPath (a .tgz)
 // without building anything: its libs/kafka-dev-broker is a small shell
-// launcher that execs the given program with args followed by the broker's
-// own arguments. kafka-scheduler uses it to write a distribution whose
-// broker is kafka-scheduler itself (exec <kafka-scheduler> dev-broker ...),
-// so that dev mode needs neither a Go toolchain nor a tarball shipped next
-// to the binary. The tarball only works on the machine that wrote it, which
-// is where dev mode's local Mesos agents run their tasks.
-func WriteLauncherDistribution(outPath, program string, args ...string) error {
-	if !filepath.IsAbs(program) {
-		return fmt.Errorf("writing %s: the broker program %q must be an absolute path", outPath, program)
+// launcher that execs l.Program with l.Args followed by the broker's own
+// arguments. kafka-scheduler uses it to write a distribution whose broker
+// is kafka-scheduler itself (exec <kafka-scheduler> dev-broker ...), so
+// that dev mode needs neither a Go toolchain nor a tarball shipped next to
+// the binary. The tarball only works on the machine that wrote it, which is
+// where dev mode's local Mesos agents run their tasks.
+func WriteLauncherDistribution(outPath string, l Launcher) error {
+	if !filepath.IsAbs(l.Program) {
+		return fmt.Errorf("writing %s: the broker program %q must be an absolute path", outPath, l.Program)
 	}
-	return writeDistributionData(outPath, []byte(launcherScript(program, args)))
+	for k := range l.Env {
+		if !envNamePattern.MatchString(k) {
+			return fmt.Errorf("writing %s: %q is not an environment variable name", outPath, k)
+		}
+	}
+	return writeDistributionData(outPath, []byte(launcherScript(l)))
 }
+
+var envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // launcherScript is the /bin/sh script that stands in for the broker
 // binary in a launcher distribution.
-func launcherScript(program string, args []string) string {
+func launcherScript(l Launcher) string {
 	var b strings.Builder
 	b.WriteString("#!/bin/sh\n")
 	b.WriteString("# libs/kafka-dev-broker of a kafka-dev launcher distribution (a DEV STAND-IN for\n")
 	b.WriteString("# Apache Kafka): the broker is served by the program below, on this machine only.\n")
-	b.WriteString("exec " + shellQuote(program))
-	for _, a := range args {
+	keys := make([]string, 0, len(l.Env))
+	for k := range l.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString(k + "=" + shellQuote(l.Env[k]) + "\nexport " + k + "\n")
+	}
+	b.WriteString("exec " + shellQuote(l.Program))
+	for _, a := range l.Args {
 		b.WriteString(" " + shellQuote(a))
 	}
 	b.WriteString(" \"$@\"\n")

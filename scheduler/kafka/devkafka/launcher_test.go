@@ -25,12 +25,12 @@ func TestLauncherDistributionExecsTheProgram(t *testing.T) {
 	}
 	record := filepath.Join(dir, "args")
 	program := filepath.Join(dir, "fake scheduler")
-	script := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > \"$(dirname \"$0\")/args\"\n"
+	script := "#!/bin/sh\n{ echo \"TMPDIR=$TMPDIR\"; for a in \"$@\"; do printf '%s\\n' \"$a\"; done; } > \"$(dirname \"$0\")/args\"\n"
 	if err := os.WriteFile(program, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	dist := filepath.Join(t.TempDir(), "kafka-dev.tgz")
-	if err := devkafka.WriteLauncherDistribution(dist, program, "dev-broker"); err != nil {
+	if err := devkafka.WriteLauncherDistribution(dist, devkafka.Launcher{Program: program, Args: []string{"dev-broker"}, Env: map[string]string{"TMPDIR": "/tmp/a b'c"}}); err != nil {
 		t.Fatal(err)
 	}
 	files := readTarball(t, dist)
@@ -50,11 +50,14 @@ func TestLauncherDistributionExecsTheProgram(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "dev-broker\n--log-dir\n/x y\nserver.properties\n--override\na='b'\n"; string(got) != want {
+	if want := "TMPDIR=/tmp/a b'c\ndev-broker\n--log-dir\n/x y\nserver.properties\n--override\na='b'\n"; string(got) != want {
 		t.Errorf("the program got the arguments\n%s\nwant\n%s", got, want)
 	}
-	if err := devkafka.WriteLauncherDistribution(dist, "relative/kafka-scheduler"); err == nil || !strings.Contains(err.Error(), "absolute") {
+	if err := devkafka.WriteLauncherDistribution(dist, devkafka.Launcher{Program: "relative/kafka-scheduler"}); err == nil || !strings.Contains(err.Error(), "absolute") {
 		t.Errorf("a relative program must be refused: %v", err)
+	}
+	if err := devkafka.WriteLauncherDistribution(dist, devkafka.Launcher{Program: program, Env: map[string]string{"A;rm": "x"}}); err == nil {
+		t.Error("a bad environment variable name must be refused")
 	}
 }
 
