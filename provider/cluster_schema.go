@@ -248,7 +248,7 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 	}
 	return schema.Schema{
 		Description: "A Kafka cluster (a service of kafka-scheduler on Apache Mesos). `terraform plan` asks the scheduler which brokers an apply " +
-			"would restart, launch or reconfigure, in order, and refuses at plan what the scheduler would refuse; `terraform apply` waits for " +
+			"would restart or launch, in order, and refuses at plan what the scheduler would refuse; `terraform apply` waits for " +
 			"the scheduler's deploy or update plan within `timeouts`.",
 		Attributes: attrs,
 		Blocks: map[string]schema.Block{
