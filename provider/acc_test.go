@@ -5,12 +5,14 @@ package provider
 // which TestMain starts once for the whole package with the pipeline
 // commands a CI job would use (`dev start`, `dev stop`), from a binary
 // built here. Each test uses its own cluster name, so that they can run in
-// parallel. `make test` sets TF_ACC=1; without it only the unit tests run.
+// parallel. `make test` sets TF_ACC=1; without it only the unit tests run
+// (benchmarks start the dev scheduler too).
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -39,7 +41,9 @@ var accDev struct {
 func TestMain(m *testing.M) { os.Exit(runTests(m)) }
 
 func runTests(m *testing.M) int {
-	if os.Getenv("TF_ACC") == "" {
+	flag.Parse()
+	benchmarks := flag.Lookup("test.bench").Value.String() != ""
+	if os.Getenv("TF_ACC") == "" && !benchmarks {
 		return m.Run()
 	}
 	work, err := os.MkdirTemp("", "kafka-provider-acc-")
@@ -238,12 +242,12 @@ func roundtrip(ctx context.Context, bootstrap, topic string) (check func(ctx con
 // tfCLI runs the terraform CLI in its own folder against the built
 // provider through dev_overrides, as a user (and `make demo`) does.
 type tfCLI struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 	env []string
 }
 
-func newTFCLI(t *testing.T) *tfCLI {
+func newTFCLI(t testing.TB) *tfCLI {
 	t.Helper()
 	dir := t.TempDir()
 	rc := filepath.Join(dir, "dev.tfrc")
