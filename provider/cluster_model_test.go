@@ -160,8 +160,8 @@ func TestRefusalsPointAtTheAttribute(t *testing.T) {
 	if _, ok := attributePath("kafka.num_partitions"); ok {
 		t.Error("a DC/OS option the resource does not expose has no attribute")
 	}
-	if !strings.Contains(adviceFor("brokers.disk"), "terraform apply -replace=") || !strings.Contains(adviceFor("brokers.disk"), "ALL ITS DATA") {
-		t.Errorf("a disk change must point at -replace and say the data is lost: %q", adviceFor("brokers.disk"))
+	if a := adviceFor("brokers.disk"); !strings.Contains(a, "terraform taint <address of this kafka_cluster>, then terraform apply") || !strings.Contains(a, "ALL ITS DATA") {
+		t.Errorf("a disk change must say how to replace the cluster and that the data is lost: %q", a)
 	}
 }
 

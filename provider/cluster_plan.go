@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -91,15 +92,57 @@ func (r *clusterResource) previewInstall(ctx context.Context, config, plan clust
 	}
 	name := plan.Name.ValueString()
 	preview, err := c.PreviewService(ctx, name, options)
+	if err != nil && len(api.ProblemsOf(err)) > 0 {
+		if _, gerr := c.GetService(ctx, name); gerr == nil {
+			// The service exists, so the scheduler checked the options as
+			// an update of it. This plan creates the cluster anew (it
+			// replaces a tainted cluster, or clashes with one): what only
+			// an update must respect does not apply.
+			warnExists(diags, name)
+			addRefusal(diags, name, withoutUpdateRules(err))
+			return
+		}
+	}
 	if err != nil {
 		addRefusal(diags, name, err)
 		return
 	}
 	if !preview.Install {
-		diags.AddAttributeError(path.Root("name"), "Cluster already exists",
-			fmt.Sprintf("The scheduler already runs a service named %q, which this configuration would create. Import it instead: "+
-				"terraform import <address of this kafka_cluster> %s", name, name))
+		warnExists(diags, name)
 	}
+}
+
+// warnExists says that the cluster a plan creates already exists. It is a
+// warning, not an error: a replacement (a tainted cluster, or -replace)
+// plans its create while the old service still exists, and the apply
+// uninstalls that first. A true name clash fails the apply's create, which
+// checks again.
+func warnExists(diags *diag.Diagnostics, name string) {
+	diags.AddAttributeWarning(path.Root("name"), "A cluster of this name already exists",
+		fmt.Sprintf("The scheduler already runs a service named %q. If this plan replaces that cluster, the apply uninstalls it first "+
+			"(all its data is lost) and installs it anew. Otherwise the apply fails: to manage the existing cluster, import it with "+
+			"terraform import <address of this kafka_cluster> %s", name, name))
+}
+
+// withoutUpdateRules drops the problems that only an update of a running
+// cluster has (a fewer brokers, another disk, ...), or returns nil when
+// no problem is left.
+func withoutUpdateRules(err error) error {
+	var e *api.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	kept := *e
+	kept.Problems = nil
+	for _, p := range e.Problems {
+		if adviceFor(p.Field) == "" {
+			kept.Problems = append(kept.Problems, p)
+		}
+	}
+	if len(kept.Problems) == 0 {
+		return nil
+	}
+	return &kept
 }
 
 // previewUpdate shows what the update will do, broker by broker.
@@ -263,8 +306,11 @@ func plural(n int, one, many string) string {
 
 // addRefusal turns a refused preview into plan-time errors: one per
 // problem, on the attribute it names when there is one, quoting the
-// scheduler's rule and saying what to do.
+// scheduler's rule and saying what to do. A nil err adds nothing.
 func addRefusal(diags *diag.Diagnostics, name string, err error) {
+	if err == nil {
+		return
+	}
 	problems := api.ProblemsOf(err)
 	if len(problems) == 0 {
 		if api.IsConflict(err) {
@@ -301,7 +347,9 @@ func problemText(p api.Problem) string {
 
 // adviceFor says what to do about a change a running cluster refuses.
 func adviceFor(field string) string {
-	replace := "To get it, replace the cluster: terraform apply -replace=<address of this kafka_cluster>. Replacing deletes every broker and ALL ITS DATA."
+	replace := "To get it, replace the cluster, which deletes every broker and ALL ITS DATA: terraform taint <address of this kafka_cluster>, then terraform apply. " +
+		"(terraform apply -replace=<address> replaces the cluster too, but only with the settings it runs with now: " +
+		"the plan checks a changed setting against the running cluster first.)"
 	switch field {
 	case "brokers.count":
 		return "Keep the count, or create a new cluster with fewer brokers and move the data to it."

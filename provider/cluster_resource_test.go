@@ -24,7 +24,9 @@ import (
 // apply 3 brokers, write a record, plan a mem change (the plan's warning
 // names the three brokers in order with the changed setting), apply it
 // (every broker restarted, the record still there), a count decrease
-// refused at plan, an empty plan, destroy with nothing left in Mesos.
+// refused at plan, an empty plan, a disk change refused and then done by
+// replacing the cluster as the refusal says, destroy with nothing left in
+// Mesos.
 func TestAccClusterRollingUpdateWithTheCLI(t *testing.T) {
 	requireAcc(t)
 	t.Parallel()
@@ -33,6 +35,7 @@ func TestAccClusterRollingUpdateWithTheCLI(t *testing.T) {
 	defer cancel()
 	c := testClient(t)
 	tf := newTFCLI(t)
+	disk := 5000
 	config := func(mem, count int) string {
 		return fmt.Sprintf(`
 terraform {
@@ -46,6 +49,7 @@ resource "kafka_cluster" "main" {
   brokers = {
     count = %d
     mem   = %d
+    disk  = %d
   }
   server_properties = {
     "log.retention.hours" = "24"
@@ -55,7 +59,7 @@ resource "kafka_cluster" "main" {
 output "bootstrap_servers" {
   value = kafka_cluster.main.bootstrap_servers
 }
-`, name, count, mem)
+`, name, count, mem, disk)
 	}
 	destroyed := false
 	t.Cleanup(func() {
@@ -108,6 +112,22 @@ output "bootstrap_servers" {
 	tf.write(config(1536, 3))
 	if out, code := tf.run("plan", "-detailed-exitcode"); code != 0 {
 		t.Errorf("the plan after the update must be empty; exit %d:\n%s", code, out)
+	}
+
+	// A new disk: refused as an update, done by replacing the cluster as
+	// the refusal says (taint, then apply).
+	disk = 6000
+	tf.write(config(1536, 3))
+	if out, code := tf.run("plan"); code == 0 || !strings.Contains(squash(out), "terraform taint <address of this kafka_cluster>, then terraform apply") {
+		t.Errorf("a disk change must fail the plan and say how to replace the cluster; exit %d:\n%s", code, out)
+	}
+	tf.must("taint", "kafka_cluster.main")
+	replaced := squash(tf.must("apply", "-auto-approve"))
+	if !strings.Contains(replaced, "1 added, 0 changed, 1 destroyed") {
+		t.Errorf("the tainted cluster must be replaced:\n%s", replaced)
+	}
+	if err := expectOption(name, "disk", 6000); err != nil {
+		t.Error(err)
 	}
 	tf.must("destroy", "-auto-approve")
 	destroyed = true
@@ -186,7 +206,7 @@ data "kafka_cluster" "life" {
 			{
 				Config:      config(2, 3000),
 				PlanOnly:    true,
-				ExpectError: wrapped("persistent volumes cannot be resized. A broker's persistent volume cannot be resized, retyped or moved. To get it, replace the cluster: terraform apply -replace="),
+				ExpectError: wrapped("persistent volumes cannot be resized. A broker's persistent volume cannot be resized, retyped or moved. To get it, replace the cluster, which deletes every broker and ALL ITS DATA: terraform taint"),
 			},
 			{
 				Config:          config(2, 2000),
@@ -303,9 +323,9 @@ func brokerTasks(ctx context.Context, t *testing.T, c *api.Client, name string) 
 	return out
 }
 
-// changeThroughAPI sets a brokers option outside Terraform and waits for
-// the scheduler to roll it.
-func changeThroughAPI(t *testing.T, name, option string, value float64) {
+// setThroughAPI sets one option outside Terraform and waits for the
+// scheduler's plan.
+func setThroughAPI(t *testing.T, name, section, option string, value any) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -318,14 +338,21 @@ func changeThroughAPI(t *testing.T, name, option string, value float64) {
 	if err := json.Unmarshal(detail.Options, &options); err != nil {
 		t.Fatal(err)
 	}
-	options["brokers"][option] = value
+	options[section][option] = value
 	body, _ := json.Marshal(options)
 	if _, err := c.PutService(ctx, name, body, api.PutOptions{IfMatch: detail.ConfigID}); err != nil {
-		t.Fatalf("changing brokers.%s of %s through the API: %v", option, name, err)
+		t.Fatalf("setting %s.%s of %s through the API: %v", section, option, name, err)
 	}
 	if _, err := c.WaitPlan(ctx, name, deployPlan, api.WaitOptions{Interval: 200 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// changeThroughAPI sets a brokers option outside Terraform and waits for
+// the scheduler to roll it.
+func changeThroughAPI(t *testing.T, name, option string, value float64) {
+	t.Helper()
+	setThroughAPI(t, name, "brokers", option, value)
 }
 
 // expectOption checks a brokers option as the scheduler reports it.
