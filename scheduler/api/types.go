@@ -46,6 +46,45 @@ type Preview struct {
 	ConfigID string `json:"config_id,omitempty"`
 	// Plan is the plan the options would run.
 	Plan Plan `json:"plan"`
+	// Brokers says, for every broker of the new options and sorted by
+	// broker id, what the plan does to it.
+	Brokers []BrokerPreview `json:"brokers"`
+	// Strategy is the strategy the brokers' phase runs with.
+	Strategy string `json:"strategy"`
+	// Notes explain the order and anything else worth knowing before an
+	// apply.
+	Notes []string `json:"notes"`
+}
+
+// Broker actions of a Preview.
+const (
+	ActionNone        = "none"
+	ActionLaunch      = "launch"
+	ActionRestart     = "restart"
+	ActionReconfigure = "reconfigure"
+)
+
+// BrokerPreview is what an install or update does to one broker.
+type BrokerPreview struct {
+	Broker int    `json:"broker"`
+	Pod    string `json:"pod"`
+	// Action is none, launch, restart or reconfigure.
+	Action string `json:"action"`
+	// Changes are the changed settings behind the action; a secret shows
+	// only its version.
+	Changes []FieldChange `json:"changes"`
+	// Order is the broker's place in the plan (1 first); 0 when the plan
+	// leaves the broker alone.
+	Order int `json:"order"`
+}
+
+// FieldChange is one changed setting: its dotted option name
+// ("brokers.mem", "kafka.log.retention.ms") and its old and new values
+// ("" when unset).
+type FieldChange struct {
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
 }
 
 // Status is the status of a plan, phase or step, spelled as DC/OS spells

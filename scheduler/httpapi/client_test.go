@@ -66,6 +66,9 @@ func TestClientManagement(t *testing.T) {
 		ID: "p1", Name: "broker", Status: plan.Pending, Strategy: plan.Serial,
 		Steps: []plan.StepInfo{{ID: "s1", Name: "kafka-2:[broker]", Status: plan.Pending, Pod: "kafka-2", PodIndex: 2}},
 	}}}
+	b.preview.Brokers = []service.BrokerPreview{{Broker: 2, Pod: "kafka-2", Action: "restart", Order: 1,
+		Changes: []service.FieldChange{{Field: "brokers.mem", Old: "2048", New: "3000"}}}}
+	b.preview.Strategy = "serial"
 	preview, err := c.PreviewService(ctx, "kafka", json.RawMessage(`{"brokers":{"count":5}}`))
 	if err != nil {
 		t.Fatalf("PreviewService: %v", err)
@@ -73,6 +76,11 @@ func TestClientManagement(t *testing.T) {
 	steps := preview.Plan.Steps()
 	if len(steps) != 1 || steps[0].Pod != "kafka-2" || steps[0].Broker == nil || *steps[0].Broker != 2 {
 		t.Errorf("preview steps = %+v, want kafka-2 with broker 2", steps)
+	}
+	want := []api.BrokerPreview{{Broker: 2, Pod: "kafka-2", Action: api.ActionRestart, Order: 1,
+		Changes: []api.FieldChange{{Field: "brokers.mem", Old: "2048", New: "3000"}}}}
+	if !reflect.DeepEqual(preview.Brokers, want) || preview.Strategy != "serial" || preview.Notes == nil {
+		t.Errorf("preview brokers = %+v strategy %q notes %v", preview.Brokers, preview.Strategy, preview.Notes)
 	}
 }
 

@@ -53,7 +53,18 @@ func toServiceDetail(d service.ServiceDetail) api.ServiceDetail {
 }
 
 func toPreview(p service.Preview) api.Preview {
-	return api.Preview{Name: p.Name, Install: p.Install, ConfigID: p.ConfigID, Plan: toPlan(p.Plan)}
+	out := api.Preview{
+		Name: p.Name, Install: p.Install, ConfigID: p.ConfigID, Plan: toPlan(p.Plan),
+		Brokers: make([]api.BrokerPreview, len(p.Brokers)), Strategy: p.Strategy, Notes: nonNil(p.Notes),
+	}
+	for i, b := range p.Brokers {
+		changes := make([]api.FieldChange, len(b.Changes))
+		for j, c := range b.Changes {
+			changes[j] = api.FieldChange{Field: c.Field, Old: c.Old, New: c.New}
+		}
+		out.Brokers[i] = api.BrokerPreview{Broker: b.Broker, Pod: b.Pod, Action: b.Action, Changes: changes, Order: b.Order}
+	}
+	return out
 }
 
 func toPodInstance(p service.PodInstance) api.PodInstance {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -206,9 +207,11 @@ func newFakeService() *fakeService {
 	return &fakeService{
 		planNames: []string{"deploy", "recovery"},
 		plans: map[string]plan.Info{
-			"deploy":   {Name: "deploy", Phases: []plan.PhaseInfo{}, Errors: []string{}, Strategy: "serial", Status: plan.Complete},
-			"recovery": {Name: "recovery", Phases: []plan.PhaseInfo{}, Errors: []string{}, Strategy: "serial", Status: plan.InProgress},
+			"deploy":   {Name: "deploy", Phases: []plan.PhaseInfo{brokerPhase(fakeDeployPhaseID, plan.Complete)}, Errors: []string{}, Strategy: "serial", Status: plan.Complete},
+			"recovery": {Name: "recovery", Phases: []plan.PhaseInfo{brokerPhase(fakeRecoveryPhaseID, plan.InProgress)}, Errors: []string{}, Strategy: "serial", Status: plan.InProgress},
 			"broken":   {Name: "broken", Phases: []plan.PhaseInfo{}, Errors: []string{"brokers.count: cannot shrink"}, Strategy: "serial", Status: plan.Error},
+			"reassign": {Name: "reassign", Phases: []plan.PhaseInfo{}, Errors: []string{}, Strategy: "serial", Status: plan.Complete},
+			"my plan":  {Name: "my plan", Phases: []plan.PhaseInfo{}, Errors: []string{}, Strategy: "serial", Status: plan.Complete},
 		},
 		pods: []service.PodInstance{
 			{Name: "kafka-0", Tasks: []service.PodTask{task("0")}},
@@ -229,6 +232,25 @@ func newFakeService() *fakeService {
 			{Time: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), OfferIDs: []string{"o1"}, AgentID: "a1", Hostname: "h1", Outcome: "declined short", Reason: "not enough cpus"},
 		},
 	}
+}
+
+// Phase ids of the fake plans.
+const (
+	fakeDeployPhaseID   = "0b5c3a52-6d3e-4f0a-9c1e-2f1d9a7b6c01"
+	fakeRecoveryPhaseID = "1915bcad-1235-400f-8406-4ac7555a7d34"
+)
+
+// brokerPhase is a "broker" phase with the steps of brokers 0 to 2.
+func brokerPhase(id string, status plan.Status) plan.PhaseInfo {
+	ph := plan.PhaseInfo{ID: id, Name: "broker", Strategy: "serial", Status: status}
+	for i := range 3 {
+		ph.Steps = append(ph.Steps, plan.StepInfo{
+			ID:   fmt.Sprintf("%s%012d", id[:24], i),
+			Name: fmt.Sprintf("kafka-%d:[broker]", i), Status: status,
+			Pod: fmt.Sprintf("kafka-%d", i), PodIndex: i,
+		})
+	}
+	return ph
 }
 
 // newFakeBackend hosts "kafka" and the folder service "prod/kafka".

@@ -10,7 +10,9 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/validation"
 )
 
 // deployPlan is the plan the legacy /v1/plan endpoints work on.
@@ -77,15 +79,29 @@ func (s *server) legacyPlanCommandQuery(w http.ResponseWriter, r *http.Request, 
 }
 
 // runPlanCommand runs command on the plan, with the phase and step of the
-// query (?phase=&step=, names or UUIDs) passed on as given, and answers as
-// DC/OS does.
+// query (?phase=&step=, names or UUIDs), and answers as DC/OS does. Before
+// anything acts, every parameter is checked against the plan as it is now:
+// a query parameter the command does not take is a 400, an unknown phase
+// or step a 404 naming the ones that exist (for every command, start and
+// stop included), and a phase or step given to a command that does not
+// take one a 400 (start and stop act on the whole plan, continue and
+// interrupt on a phase at most), so that no command silently acts on more
+// than it was asked to.
 func (s *server) runPlanCommand(w http.ResponseWriter, r *http.Request, svc Service, planName, command string, allowed []string) {
 	if !slices.Contains(allowed, command) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("unknown plan command %q: use one of %s", command, strings.Join(allowed, ", ")))
 		return
 	}
-	q := r.URL.Query()
-	cmd := service.PlanCommand{Plan: planName, Command: command, Phase: q.Get("phase"), Step: q.Get("step")}
+	phase, step, err := commandTarget(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cmd := service.PlanCommand{Plan: planName, Command: command, Phase: phase, Step: step}
+	if err := checkCommandTarget(svc, cmd); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if command == service.CommandStart {
 		params, err := readStartParameters(w, r)
 		if err != nil {
@@ -100,6 +116,56 @@ func (s *server) runPlanCommand(w http.ResponseWriter, r *http.Request, svc Serv
 	}
 	writeJSON(w, http.StatusOK, api.Message{Message: commandMessage(cmd)})
 }
+
+// planCommandQuery are the query parameters plan commands take; cmd is
+// the legacy /v1/plan?cmd=<command> form's.
+var planCommandQuery = []string{"phase", "step", "cmd"}
+
+// commandTarget reads ?phase= and ?step=, refusing parameters no plan
+// command takes (a misspelt "phse" would otherwise make the command act on
+// the whole plan) and repeated ones.
+func commandTarget(r *http.Request) (phase, step string, err error) {
+	q := r.URL.Query()
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if !slices.Contains(planCommandQuery, k) {
+			return "", "", badRequest(fmt.Sprintf("unknown query parameter %q: plan commands take phase and step (names or ids)", shorten(k)))
+		}
+		if len(q[k]) > 1 {
+			return "", "", badRequest(fmt.Sprintf("query parameter %q is given %d times: give it once", k, len(q[k])))
+		}
+	}
+	return q.Get("phase"), q.Get("step"), nil
+}
+
+// checkCommandTarget checks the command's phase and step against the plan
+// before the command runs: an unknown plan, phase or step is the typed
+// error the plan and service packages return (404), a step without its
+// phase plan.ErrMissingPhase (400), and a phase or step the command does
+// not take a 400.
+func checkCommandTarget(svc Service, cmd service.PlanCommand) error {
+	if cmd.Phase == "" && cmd.Step == "" {
+		return nil
+	}
+	info, err := svc.PlanInfo(cmd.Plan)
+	if err != nil {
+		return err
+	}
+	if err := info.Target(cmd.Phase, cmd.Step); err != nil {
+		return err
+	}
+	switch cmd.Command {
+	case service.CommandStart, service.CommandStop:
+		return badRequest(fmt.Sprintf("%s %v: leave out phase and step", cmd.Command, plan.ErrWholePlanOnly))
+	case service.CommandContinue, service.CommandInterrupt:
+		if cmd.Step != "" {
+			return badRequest(fmt.Sprintf("%s acts on a phase or the whole plan and takes no step: leave out step (to run one step again, use restart)", cmd.Command))
+		}
+	}
+	return nil
+}
+
+// shorten bounds what of a request is repeated in an answer.
+func shorten(s string) string { return validation.Shorten(s, validation.MaxFieldLength) }
 
 // readStartParameters reads the start command's body: a JSON object of
 // string values, or nothing.

@@ -81,9 +81,12 @@ func TestPlanCommands(t *testing.T) {
 		{"restart a phase", "POST", "/v1/plans/deploy/restart?phase=broker", "",
 			service.PlanCommand{Plan: "deploy", Command: "restart", Phase: "broker"},
 			"Received cmd: restart for Plan: deploy, Phase: broker, Step: null"},
-		{"step without phase reaches the backend", "POST", "/v1/plans/deploy/restart?step=kafka-0", "",
-			service.PlanCommand{Plan: "deploy", Command: "restart", Step: "kafka-0"},
-			"Received cmd: restart for Plan: deploy, Phase: null, Step: kafka-0"},
+		{"restart a step by name", "POST", "/v1/plans/deploy/restart?phase=broker&step=kafka-2%3A%5Bbroker%5D", "",
+			service.PlanCommand{Plan: "deploy", Command: "restart", Phase: "broker", Step: "kafka-2:[broker]"},
+			"Received cmd: restart for Plan: deploy, Phase: broker, Step: kafka-2:[broker]"},
+		{"restart a step by id and phase by id", "POST", "/v1/plans/deploy/restart?phase=" + fakeDeployPhaseID + "&step=0b5c3a52-6d3e-4f0a-9c1e-000000000001", "",
+			service.PlanCommand{Plan: "deploy", Command: "restart", Phase: fakeDeployPhaseID, Step: "0b5c3a52-6d3e-4f0a-9c1e-000000000001"},
+			"Received cmd: restart for Plan: deploy, Phase: " + fakeDeployPhaseID + ", Step: 0b5c3a52-6d3e-4f0a-9c1e-000000000001"},
 		{"start with parameters", "POST", "/v1/plans/reassign/start", `{"TOPICS":"a,b","BROKERS":"0"}`,
 			service.PlanCommand{Plan: "reassign", Command: "start", Parameters: map[string]string{"TOPICS": "a,b", "BROKERS": "0"}},
 			"Received cmd: start reassign with parameters: {BROKERS=0, TOPICS=a,b}"},
@@ -103,9 +106,11 @@ func TestPlanCommands(t *testing.T) {
 			service.PlanCommand{Plan: "deploy", Command: "interrupt"}, "Received cmd: interrupt"},
 		{"legacy ?cmd= (seed curl)", "PUT", "/v1/plan?cmd=continue", "",
 			service.PlanCommand{Plan: "deploy", Command: "continue"}, "Received cmd: continue"},
-		{"legacy forceComplete with query", "POST", "/v1/plan/forceComplete?phase=broker&step=kafka-1", "",
-			service.PlanCommand{Plan: "deploy", Command: "forceComplete", Phase: "broker", Step: "kafka-1"},
-			"Received cmd: forceComplete for Plan: deploy, Phase: broker, Step: kafka-1"},
+		{"legacy forceComplete with query", "POST", "/v1/plan/forceComplete?phase=broker&step=kafka-1%3A%5Bbroker%5D", "",
+			service.PlanCommand{Plan: "deploy", Command: "forceComplete", Phase: "broker", Step: "kafka-1:[broker]"},
+			"Received cmd: forceComplete for Plan: deploy, Phase: broker, Step: kafka-1:[broker]"},
+		{"legacy ?cmd= with a phase", "POST", "/v1/plan?cmd=interrupt&phase=broker", "",
+			service.PlanCommand{Plan: "deploy", Command: "interrupt", Phase: "broker"}, "Received cmd: interrupt"},
 	}
 	for _, c := range cases {
 		for _, prefix := range []string{"/service/kafka", "/service/prod/kafka", "/service/prod%2Fkafka"} {
@@ -177,9 +182,66 @@ func TestPlanCommandErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			b := newFakeBackend()
 			b.svcs["kafka"].cmdErr = c.err
-			rec := do(t, NewHandler(Config{Backend: b}), "POST", "/service/kafka/v1/plans/deploy/continue?phase=nope", "", "")
+			rec := do(t, NewHandler(Config{Backend: b}), "POST", "/service/kafka/v1/plans/deploy/continue?phase=broker", "", "")
 			wantStatus(t, rec, c.want)
 			wantMessage(t, rec, c.msg)
 		})
+	}
+}
+
+// TestPlanCommandParametersAreCheckedFirst is issue 15's fault 7: every
+// plan command checks its phase and step against the plan before anything
+// acts. An unknown one is a 404 naming the ones that exist (stop and start
+// used to answer 200 and act on the whole plan); a parameter a command does
+// not take is a 400; the backend never sees the command.
+func TestPlanCommandParametersAreCheckedFirst(t *testing.T) {
+	const (
+		phases = "; the plan's phases are: broker (names or ids)"
+		steps  = " in phase broker; its steps are: kafka-0:[broker], kafka-1:[broker], kafka-2:[broker] (names or ids)"
+	)
+	cases := []struct {
+		name, path string
+		want       int
+		msg        string
+	}{
+		{"stop bogus phase", "/v1/plans/deploy/stop?phase=bogus", http.StatusNotFound, "Phase bogus not found" + phases},
+		{"start bogus phase and step", "/v1/plans/deploy/start?phase=bogus&step=bogus", http.StatusNotFound, "Phase bogus not found" + phases},
+		{"start bogus step", "/v1/plans/deploy/start?phase=broker&step=bogus", http.StatusNotFound, "Step bogus not found" + steps},
+		{"continue bogus phase", "/v1/plans/deploy/continue?phase=bogus", http.StatusNotFound, "Phase bogus not found" + phases},
+		{"interrupt bogus phase id", "/v1/plans/deploy/interrupt?phase=00000000-0000-4000-8000-999999999999", http.StatusNotFound,
+			"Phase 00000000-0000-4000-8000-999999999999 not found" + phases},
+		{"forceComplete bogus step", "/v1/plans/deploy/forceComplete?phase=broker&step=kafka-9", http.StatusNotFound, "Step kafka-9 not found" + steps},
+		{"restart bogus phase", "/v1/plans/deploy/restart?phase=bogus&step=kafka-0%3A%5Bbroker%5D", http.StatusNotFound, "Phase bogus not found" + phases},
+		{"legacy bogus phase", "/v1/plan/continue?phase=bogus", http.StatusNotFound, "Phase bogus not found" + phases},
+		{"legacy ?cmd= bogus step", "/v1/plan?cmd=restart&phase=broker&step=bogus", http.StatusNotFound, "Step bogus not found" + steps},
+		{"unknown plan with a phase", "/v1/plans/nope/stop?phase=broker", http.StatusNotFound, "Plan nope not found"},
+		{"step without phase", "/v1/plans/deploy/restart?step=kafka-0%3A%5Bbroker%5D", http.StatusBadRequest, "Missing phase"},
+		{"stop a real phase", "/v1/plans/deploy/stop?phase=broker", http.StatusBadRequest,
+			"stop acts on the whole plan and takes no phase or step: leave out phase and step"},
+		{"start a real step", "/v1/plans/deploy/start?phase=broker&step=kafka-0%3A%5Bbroker%5D", http.StatusBadRequest,
+			"start acts on the whole plan and takes no phase or step: leave out phase and step"},
+		{"continue a step", "/v1/plans/deploy/continue?phase=broker&step=kafka-0%3A%5Bbroker%5D", http.StatusBadRequest,
+			"continue acts on a phase or the whole plan and takes no step: leave out step (to run one step again, use restart)"},
+		{"misspelt parameter", "/v1/plans/deploy/restart?phse=broker", http.StatusBadRequest,
+			`unknown query parameter "phse": plan commands take phase and step (names or ids)`},
+		{"repeated parameter", "/v1/plans/deploy/restart?phase=broker&phase=other", http.StatusBadRequest,
+			`query parameter "phase" is given 2 times: give it once`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := newFakeBackend()
+			rec := do(t, NewHandler(Config{Backend: b}), "POST", "/service/kafka"+c.path, "", "")
+			wantStatus(t, rec, c.want)
+			wantMessage(t, rec, c.msg)
+			if cmds := b.svcs["kafka"].cmds; len(cmds) != 0 {
+				t.Fatalf("the backend ran %+v", cmds)
+			}
+		})
+	}
+	long := strings.Repeat("p", 100_000)
+	rec := do(t, NewHandler(Config{Backend: newFakeBackend()}), "POST", "/service/kafka/v1/plans/deploy/stop?phase="+long, "", "")
+	wantStatus(t, rec, http.StatusNotFound)
+	if rec.Body.Len() > 1000 {
+		t.Errorf("a 100,000-byte phase is echoed: %d-byte answer", rec.Body.Len())
 	}
 }

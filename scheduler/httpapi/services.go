@@ -6,11 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
 )
 
 // maxBodyBytes bounds every request body (options, start parameters).
@@ -73,7 +77,7 @@ func (s *server) putService(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.backend.PutService(r.Context(), name, options)
 	if err != nil {
-		s.fail(w, r, err)
+		s.fail(w, r, optionsError(err))
 		return
 	}
 	code := http.StatusOK
@@ -114,7 +118,7 @@ func (s *server) previewService(w http.ResponseWriter, r *http.Request) {
 	}
 	preview, err := s.backend.PreviewService(r.Context(), name, options)
 	if err != nil {
-		s.fail(w, r, err)
+		s.fail(w, r, optionsError(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, toPreview(preview))
@@ -140,16 +144,44 @@ func readOptions(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
+// optionsError maps the errors of installing or previewing options that
+// are too large to keep to a 413 naming the limit: options over the
+// stored configuration limit (spec.TooLargeError, found before anything is
+// stored), or, should anything else ever be over the state store's value
+// limit, the store's own refusal (which names its limit). Everything else
+// is mapped as usual.
+func optionsError(err error) error {
+	var tooLarge *spec.TooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return &statusError{code: http.StatusRequestEntityTooLarge, msg: err.Error()}
+	case errors.Is(err, state.ErrValueTooLarge):
+		return &statusError{code: http.StatusRequestEntityTooLarge,
+			msg: fmt.Sprintf("the configuration is too large to store (%v); the state store holds at most %d bytes per configuration", err, state.MaxValueSize)}
+	}
+	return err
+}
+
 // readBody reads a request body of at most maxBodyBytes, without the
-// surrounding white space; what names the body in error messages.
+// surrounding white space; what names the body in error messages. A body
+// that stops arriving is cut off by the server's read timeout and answered
+// with 408.
 func readBody(w http.ResponseWriter, r *http.Request, what string) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	var tooLarge *http.MaxBytesError
+	var (
+		tooLarge *http.MaxBytesError
+		netErr   net.Error
+	)
 	switch {
 	case errors.As(err, &tooLarge):
 		return nil, &statusError{
 			code: http.StatusRequestEntityTooLarge,
 			msg:  fmt.Sprintf("%s are larger than the limit of 1 MiB (%d bytes)", what, maxBodyBytes),
+		}
+	case errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
+		return nil, &statusError{
+			code: http.StatusRequestTimeout,
+			msg:  fmt.Sprintf("%s did not arrive within the server's read timeout; send the whole body at once", what),
 		}
 	case err != nil:
 		return nil, badRequest(fmt.Sprintf("reading %s: %v", what, err))

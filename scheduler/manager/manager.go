@@ -227,14 +227,23 @@ func (m *Manager) PreviewService(_ context.Context, name string, options []byte)
 		if err != nil {
 			return service.Preview{}, err
 		}
-		_, id := svc.Spec()
-		return service.Preview{Name: name, ConfigID: id, Plan: info}, nil
+		current, id := svc.Spec()
+		brokers, notes, err := previewBrokers(&current, next, info)
+		if err != nil {
+			return service.Preview{}, err
+		}
+		return service.Preview{Name: name, ConfigID: id, Plan: info, Brokers: brokers, Strategy: next.DeployStrategy, Notes: notes}, nil
 	}
 	deploy, err := plan.NewDeploy(next, nil)
 	if err != nil {
 		return service.Preview{}, fmt.Errorf("building the deploy plan: %w", err)
 	}
-	return service.Preview{Name: name, Install: true, Plan: deploy.Info()}, nil
+	info := deploy.Info()
+	brokers, notes, err := previewBrokers(nil, next, info)
+	if err != nil {
+		return service.Preview{}, err
+	}
+	return service.Preview{Name: name, Install: true, Plan: info, Brokers: brokers, Strategy: next.DeployStrategy, Notes: notes}, nil
 }
 
 // Service returns one installed service, or a *service.NotFoundError.

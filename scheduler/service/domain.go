@@ -53,6 +53,31 @@ type Preview struct {
 	ConfigID string
 	// Plan is the deploy plan the options would run.
 	Plan plan.Info
+	// Brokers says, for every broker of the new options, what the plan
+	// does to it, sorted by broker id.
+	Brokers []BrokerPreview
+	// Strategy is the strategy the brokers' phase runs with.
+	Strategy string
+	// Notes explain the order and anything else an operator should know.
+	Notes []string
+}
+
+// BrokerPreview is what an update or install does to one broker.
+type BrokerPreview struct {
+	Broker int
+	Pod    string
+	// Action is none, launch, restart or reconfigure.
+	Action string
+	// Changes are the changed settings behind the action.
+	Changes []FieldChange
+	// Order is the broker's place in the plan's broker phase (1 first);
+	// 0 for a broker the plan leaves alone.
+	Order int
+}
+
+// FieldChange is one changed setting with its old and new values.
+type FieldChange struct {
+	Field, Old, New string
 }
 
 // Plan command names, as in the DC/OS plans API paths.
