@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -116,21 +117,22 @@ func TestDescribeChangesListsSettingsAndHidesSecrets(t *testing.T) {
 }
 
 func TestPreviewNamesTheBrokersInPlanOrder(t *testing.T) {
-	broker := func(i int) *int { return &i }
-	p := api.Plan{Strategy: "serial", Phases: []api.Phase{{
-		Name: "broker", Strategy: "serial", Steps: []api.Step{
-			{Name: "kafka-0:[broker]", Pod: "kafka-0", Broker: broker(0), Status: api.StatusComplete},
-			{Name: "kafka-2:[broker]", Pod: "kafka-2", Broker: broker(2), Status: api.StatusPending},
-			{Name: "kafka-1:[broker]", Pod: "kafka-1", Broker: broker(1), Status: api.StatusPending},
-			{Name: "kafka-3:[broker]", Pod: "kafka-3", Broker: broker(3), Status: api.StatusPending},
-		},
-	}}}
-	steps := brokerSteps(p, 3)
-	summary, detail := renderPreview("prod", p, steps, []string{"brokers.count: 3 → 4"})
+	preview := api.Preview{Strategy: "serial", Notes: []string{"brokers are rolled with the serial strategy in the order shown"}, Brokers: []api.BrokerPreview{
+		{Broker: 0, Pod: "kafka-0", Action: api.ActionNone},
+		{Broker: 1, Pod: "kafka-1", Action: api.ActionRestart, Order: 2, Changes: []api.FieldChange{{Field: "brokers.mem", Old: "1024", New: "1536"}}},
+		{Broker: 2, Pod: "kafka-2", Action: api.ActionRestart, Order: 1, Changes: []api.FieldChange{{Field: "brokers.mem", Old: "1024", New: "1536"}}},
+		{Broker: 3, Pod: "kafka-3", Action: api.ActionLaunch, Order: 3},
+	}}
+	steps := previewSteps(preview, 3)
+	summary, detail := renderPreview("prod", previewStrategy(preview), preview.Notes, steps, []string{"brokers.count: 3 → 4", "brokers.mem: 1024 → 1536"})
 	if want := "Kafka cluster prod: the apply restarts 2 brokers and launches 1 new broker (serial, kafka-2 → kafka-1 → kafka-3)"; summary != want {
 		t.Errorf("summary %q, want %q", summary, want)
 	}
-	for _, want := range []string{"brokers.count: 3 → 4", "1. kafka-2 (broker 2): restart\n  2. kafka-1 (broker 1): restart\n  3. kafka-3 (broker 3): launch"} {
+	for _, want := range []string{
+		"brokers.count: 3 → 4",
+		"1. kafka-2 (broker 2): restart (brokers.mem: 1024 → 1536)\n  2. kafka-1 (broker 1): restart (brokers.mem: 1024 → 1536)\n  3. kafka-3 (broker 3): launch\n",
+		"Note: brokers are rolled with the serial strategy in the order shown.",
+	} {
 		if !strings.Contains(detail, want) {
 			t.Errorf("detail lacks %q:\n%s", want, detail)
 		}
@@ -138,8 +140,24 @@ func TestPreviewNamesTheBrokersInPlanOrder(t *testing.T) {
 	if strings.Contains(detail, "kafka-0") {
 		t.Errorf("a broker the apply does not touch is listed:\n%s", detail)
 	}
-	if summary, _ := renderPreview("prod", p, nil, []string{"placement_constraint: ..."}); !strings.Contains(summary, "restarts no broker") {
-		t.Errorf("no pending step: %q", summary)
+	if summary, _ := renderPreview("prod", "serial", nil, nil, []string{"placement_constraint: ..."}); !strings.Contains(summary, "restarts no broker") {
+		t.Errorf("no broker touched: %q", summary)
+	}
+}
+
+func TestPreviewOfAnOlderSchedulerIsReadOffItsPlan(t *testing.T) {
+	broker := func(i int) *int { return &i }
+	p := api.Preview{Plan: api.Plan{Strategy: "serial", Phases: []api.Phase{{
+		Name: "broker", Strategy: "parallel", Steps: []api.Step{
+			{Name: "kafka-0:[broker]", Pod: "kafka-0", Broker: broker(0), Status: api.StatusComplete},
+			{Name: "kafka-2:[broker]", Pod: "kafka-2", Broker: broker(2), Status: api.StatusPending},
+			{Name: "kafka-3:[broker]", Pod: "kafka-3", Broker: broker(3), Status: api.StatusPending},
+		},
+	}}}}
+	steps := previewSteps(p, 3)
+	summary, _ := renderPreview("prod", previewStrategy(p), nil, steps, nil)
+	if want := "Kafka cluster prod: the apply restarts 1 broker and launches 1 new broker (parallel, kafka-2 → kafka-3)"; summary != want {
+		t.Errorf("summary %q, want %q", summary, want)
 	}
 }
 
@@ -182,5 +200,19 @@ func TestOfferOutcomesAreCountedByReason(t *testing.T) {
 	want := "kafka-1: no offer fits: insufficient mem on 2 agents (insufficient mem: need 8192, offer has 4096 unreserved); placement on 1 agent (placement: hostname MAX_PER 1)"
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("summary %q\nwant %q", got, want)
+	}
+}
+
+func TestWaitErrorsSayWhy(t *testing.T) {
+	failed := &api.PlanError{Service: "events", Name: "deploy", Plan: api.Plan{Status: api.StatusError, Errors: []string{"kafka-1 failed to launch 3 times"}}}
+	if got := explainWait(context.Background(), nil, "events", failed); !strings.Contains(got, "The plan is in ERROR") || !strings.Contains(got, "kafka-1 failed to launch 3 times") {
+		t.Errorf("a plan in ERROR: %q", got)
+	}
+	p := api.Plan{Status: api.StatusInProgress, Phases: []api.Phase{{Steps: []api.Step{
+		{Name: "kafka-0:[broker]", Status: api.StatusComplete},
+		{Name: "kafka-1:[broker]", Status: api.StatusPending, Message: "no offer fits: a1: insufficient mem"},
+	}}}}
+	if got := describePending(p); !strings.Contains(got, "kafka-1:[broker] (PENDING): no offer fits: a1: insufficient mem") || strings.Contains(got, "kafka-0") {
+		t.Errorf("pending steps: %q", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -157,8 +158,8 @@ func (r *clusterResource) previewUpdate(ctx context.Context, state, config, plan
 		addRefusal(diags, name, err)
 		return
 	}
-	steps := brokerSteps(preview.Plan, currentCount(state))
-	summary, detail := renderPreview(name, preview.Plan, steps, changes)
+	steps := previewSteps(preview, currentCount(state))
+	summary, detail := renderPreview(name, previewStrategy(preview), preview.Notes, steps, changes)
 	diags.AddWarning(summary, detail)
 }
 
@@ -203,15 +204,68 @@ func currentCount(state clusterModel) int {
 type brokerStep struct {
 	pod    string
 	broker int
-	// action is launch (a broker that does not run yet) or restart.
-	action  string
+	// action is launch, restart or reconfigure.
+	action string
+	// changes are the broker's changed settings ("brokers.mem: 1024 → 1536").
+	changes []string
 	status  api.Status
-	message string
-	phase   string
 }
 
-// brokerSteps lists the steps of the previewed plan that still have work,
-// in plan order: phases in order, steps in order within each phase.
+// previewSteps lists the brokers the previewed change touches, in the
+// plan's order (brokers reconfigured in place, which have no step, last).
+// A scheduler whose preview has no per-broker list gets them read off the
+// plan's steps.
+func previewSteps(p api.Preview, count int) []brokerStep {
+	if len(p.Brokers) == 0 {
+		return brokerSteps(p.Plan, count)
+	}
+	bs := append([]api.BrokerPreview(nil), p.Brokers...)
+	sort.SliceStable(bs, func(i, j int) bool {
+		oi, oj := bs[i].Order, bs[j].Order
+		if (oi == 0) != (oj == 0) {
+			return oj == 0
+		}
+		if oi != oj {
+			return oi < oj
+		}
+		return bs[i].Broker < bs[j].Broker
+	})
+	var out []brokerStep
+	for _, b := range bs {
+		if b.Action == api.ActionNone || b.Action == "" {
+			continue
+		}
+		st := brokerStep{pod: b.Pod, broker: b.Broker, action: b.Action}
+		for _, c := range b.Changes {
+			st.changes = append(st.changes, fmt.Sprintf("%s: %s → %s", c.Field, orUnset(c.Old), orUnset(c.New)))
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+func orUnset(v string) string {
+	if v == "" {
+		return "(unset)"
+	}
+	return v
+}
+
+// previewStrategy is the strategy the brokers' phase runs with.
+func previewStrategy(p api.Preview) string {
+	if p.Strategy != "" {
+		return p.Strategy
+	}
+	for _, ph := range p.Plan.Phases {
+		if ph.Strategy != "" {
+			return ph.Strategy
+		}
+	}
+	return p.Plan.Strategy
+}
+
+// brokerSteps reads the brokers an older scheduler's preview touches off
+// its plan: the steps that still have work, in plan order.
 func brokerSteps(p api.Plan, count int) []brokerStep {
 	var out []brokerStep
 	for _, ph := range p.Phases {
@@ -219,41 +273,30 @@ func brokerSteps(p api.Plan, count int) []brokerStep {
 			if st.Status == api.StatusComplete || st.Broker == nil {
 				continue
 			}
-			action := "restart"
+			action := api.ActionRestart
 			if count >= 0 && *st.Broker >= count {
-				action = "launch"
+				action = api.ActionLaunch
 			}
 			pod := st.Pod
 			if pod == "" {
 				pod = st.Name
 			}
-			out = append(out, brokerStep{pod: pod, broker: *st.Broker, action: action, status: st.Status, message: st.Message, phase: ph.Name})
+			out = append(out, brokerStep{pod: pod, broker: *st.Broker, action: action, status: st.Status})
 		}
 	}
 	return out
 }
 
 // renderPreview is the plan's warning for an update.
-func renderPreview(name string, p api.Plan, steps []brokerStep, changes []string) (summary, detail string) {
-	strategy := p.Strategy
-	for _, ph := range p.Phases {
-		if ph.Strategy != "" {
-			strategy = ph.Strategy
-			break
-		}
-	}
+func renderPreview(name, strategy string, notes []string, steps []brokerStep, changes []string) (summary, detail string) {
 	var b strings.Builder
 	b.WriteString("Changed settings:\n")
 	for _, c := range changes {
 		b.WriteString("  " + c + "\n")
 	}
-	restarts, launches := 0, 0
+	counts := map[string]int{}
 	for _, s := range steps {
-		if s.action == "launch" {
-			launches++
-		} else {
-			restarts++
-		}
+		counts[s.action]++
 	}
 	if len(steps) == 0 {
 		b.WriteString("\nThe scheduler's preview: no broker restarts or launches; the change applies to the configuration " +
@@ -263,18 +306,34 @@ func renderPreview(name string, p api.Plan, steps []brokerStep, changes []string
 	fmt.Fprintf(&b, "\nThe scheduler's preview of the update plan (strategy %s: %s), in order:\n", strategy, describeStrategy(strategy))
 	for i, s := range steps {
 		fmt.Fprintf(&b, "  %d. %s (broker %d): %s", i+1, s.pod, s.broker, s.action)
+		if s.action == api.ActionReconfigure {
+			b.WriteString(" in place, no restart")
+		}
 		if s.status != api.StatusPending && s.status != "" {
 			fmt.Fprintf(&b, " [%s]", s.status)
+		}
+		if len(s.changes) > 0 {
+			shown := s.changes
+			if len(shown) > 3 {
+				shown = append(shown[:3:3], fmt.Sprintf("and %d more", len(s.changes)-3))
+			}
+			b.WriteString(" (" + strings.Join(shown, "; ") + ")")
 		}
 		b.WriteString("\n")
 	}
 	b.WriteString("Brokers not listed keep running untouched. The apply waits for the whole plan within the update timeout.")
-	var parts []string
-	if restarts > 0 {
-		parts = append(parts, fmt.Sprintf("restarts %d %s", restarts, plural(restarts, "broker", "brokers")))
+	for _, n := range notes {
+		b.WriteString("\nNote: " + n + ".")
 	}
-	if launches > 0 {
-		parts = append(parts, fmt.Sprintf("launches %d new %s", launches, plural(launches, "broker", "brokers")))
+	var parts []string
+	for _, a := range []struct{ action, verb, adj string }{
+		{api.ActionRestart, "restarts", ""},
+		{api.ActionLaunch, "launches", "new "},
+		{api.ActionReconfigure, "reconfigures in place", ""},
+	} {
+		if n := counts[a.action]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d %s%s", a.verb, n, a.adj, plural(n, "broker", "brokers")))
+		}
 	}
 	order := make([]string, len(steps))
 	for i, s := range steps {

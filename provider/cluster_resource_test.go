@@ -84,8 +84,10 @@ output "bootstrap_servers" {
 	plan := squash(tf.must("plan"))
 	for _, want := range []string{
 		"Kafka cluster acc-cli: the apply restarts 3 brokers (serial, kafka-0 → kafka-1 → kafka-2)",
-		"brokers.mem: 1024 → 1536",
-		"1. kafka-0 (broker 0): restart 2. kafka-1 (broker 1): restart 3. kafka-2 (broker 2): restart",
+		"Changed settings: brokers.mem: 1024 → 1536",
+		"1. kafka-0 (broker 0): restart (brokers.mem: 1024 → 1536)",
+		"2. kafka-1 (broker 1): restart (brokers.mem: 1024 → 1536)",
+		"3. kafka-2 (broker 2): restart (brokers.mem: 1024 → 1536)",
 	} {
 		if !strings.Contains(plan, want) {
 			t.Errorf("the plan does not say %q:\n%s", want, plan)
