@@ -66,6 +66,10 @@ step "produce and consume through bootstrap_servers (Kafka protocol)"
 democheck produce "$bootstrap" demo | tee "$work/produced"
 value=$(tail -n 1 "$work/produced")
 democheck consume "$bootstrap" demo "$value"
+if command -v kcat >/dev/null 2>&1; then
+  step "kcat, a Kafka client of its own, reads the same record"
+  kcat -C -b "$bootstrap" -t demo -o beginning -e -q
+fi
 
 step "terraform plan -var broker_mem=1536: the scheduler's preview of the rolling restart"
 terraform plan -no-color -var broker_mem=1536 -out "$work/mem.plan" | sed -n '/will be updated in-place/,$p'
