@@ -15,6 +15,12 @@
 //	kafka-dev/libs/kafka-dev-broker       the broker
 //	kafka-dev/README.md                   what this is and how it differs
 //
+// WriteLauncherDistribution writes the same layout without building
+// anything: its libs/kafka-dev-broker is a shell launcher that execs a
+// given program. `kafka-scheduler dev` writes one into its data folder whose
+// broker is kafka-scheduler itself (its hidden dev-broker command runs
+// RunBroker), so the scheduler binary alone is enough for dev mode.
+//
 // The top folder is DistDir ("kafka-dev"). The start script execs the broker,
 // which logs to stdout and to $LOG_DIR/server.log (default
 // kafka-dev/logs/server.log, as Kafka's log4j does) in Kafka's layout,
