@@ -33,6 +33,10 @@ import (
 // 30 s for its admin calls).
 const DefaultTimeout = 30 * time.Second
 
+// DefaultReassignTimeout bounds a replication factor change when
+// Config.ReassignTimeout is zero.
+const DefaultReassignTimeout = 10 * time.Minute
+
 // Config says how to reach the cluster.
 type Config struct {
 	// Brokers are bootstrap host:port addresses.
@@ -40,6 +44,10 @@ type Config struct {
 	// Timeout bounds every call; zero means DefaultTimeout. A context with
 	// an earlier deadline wins.
 	Timeout time.Duration
+	// ReassignTimeout bounds a replication factor change, including the
+	// wait for the reassignment to finish; zero means
+	// DefaultReassignTimeout.
+	ReassignTimeout time.Duration
 	// ClientID identifies the client to the brokers.
 	ClientID string
 	// Logger receives debug logs; nil discards them.
@@ -64,6 +72,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.ReassignTimeout <= 0 {
+		cfg.ReassignTimeout = DefaultReassignTimeout
 	}
 	if cfg.ClientID == "" {
 		cfg.ClientID = "kafka-scheduler-admin"
