@@ -131,7 +131,6 @@ func toTopic(name string, mt kmsg.MetadataResponseTopic) Topic {
 	return t
 }
 
-
 // ListTopics returns the names of the cluster's topics, sorted, without
 // internal topics.
 func (c *Client) ListTopics(ctx context.Context) ([]string, error) {
