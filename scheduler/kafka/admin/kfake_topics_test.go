@@ -24,7 +24,10 @@ func TestBadTopicRequestsSendNothing(t *testing.T) {
 		allowed []kmsg.Key
 		want    string
 	}{
-		{"ensure: invalid name", func() error { _, err := cl.EnsureTopic(ctx, TopicSpec{Name: "a b", Partitions: 1, ReplicationFactor: 1}); return err }, nil, "topic"},
+		{"ensure: invalid name", func() error {
+			_, err := cl.EnsureTopic(ctx, TopicSpec{Name: "a b", Partitions: 1, ReplicationFactor: 1})
+			return err
+		}, nil, "topic"},
 		{"ensure: unknown config", func() error {
 			_, err := cl.EnsureTopic(ctx, TopicSpec{Name: "t", Partitions: 1, ReplicationFactor: 1, Configs: map[string]string{"retention.hours": "1"}})
 			return err
@@ -44,7 +47,9 @@ func TestBadTopicRequestsSendNothing(t *testing.T) {
 			return cl.UpdateTopicConfig(ctx, "three", map[string]string{"retention.ms": "1"}, []string{"retention.ms"})
 		}, nil, "both set and reset"},
 		{"config: reset of an unknown key", func() error { return cl.UpdateTopicConfig(ctx, "three", nil, []string{"bogus"}) }, nil, "bogus"},
-		{"config: bad value", func() error { return cl.UpdateTopicConfig(ctx, "three", map[string]string{"cleanup.policy": "forever"}, nil) }, nil, "cleanup.policy"},
+		{"config: bad value", func() error {
+			return cl.UpdateTopicConfig(ctx, "three", map[string]string{"cleanup.policy": "forever"}, nil)
+		}, nil, "cleanup.policy"},
 		{"replication: zero", func() error { return cl.SetReplicationFactor(ctx, "three", 0) }, nil, "replication_factor"},
 		{"replication: more than live brokers", func() error { return cl.SetReplicationFactor(ctx, "three", 5) }, metadataOnly, "live brokers"},
 		{"partitions: zero", func() error { return cl.SetPartitions(ctx, "three", 0) }, nil, "partitions"},
