@@ -206,10 +206,14 @@ func (x *Txn) record(epoch int64) journalRecord {
 type stateCache struct {
 	state *State
 	// ino identifies the journal file the state was read from, gen is
-	// that file's generation, off the end of its last whole line applied.
-	ino uint64
-	gen int64
-	off int64
+	// that file's generation, off the end of its last whole line applied,
+	// and mtime its modification time then: a file with the same inode
+	// number (numbers are reused once a replaced journal is freed) but
+	// another modification time at the same size is another file.
+	ino   uint64
+	gen   int64
+	off   int64
+	mtime int64
 	// snapBytes is the size of the snapshot the journal continues from.
 	snapBytes int64
 }
@@ -233,10 +237,15 @@ func (r *Registry) refreshLocked() (*State, error) {
 	}
 	c := &r.cache
 	if c.state != nil && inodeOf(fi) == c.ino {
-		if fi.Size() <= c.off {
+		if fi.Size() == c.off && fi.ModTime().UnixNano() == c.mtime {
 			return c.state, nil
 		}
-		ok, err := r.readTailLocked()
+		ok := false
+		if fi.Size() > c.off {
+			// Safe even in a reused inode: only records that follow
+			// the cached epoch exactly are applied.
+			ok, err = r.readTailLocked()
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -279,6 +288,7 @@ func (r *Registry) readTailLocked() (bool, error) {
 		c.state = c.state.apply(recs)
 	}
 	c.off += int64(used)
+	c.mtime = fi.ModTime().UnixNano()
 	return true, nil
 }
 
@@ -331,7 +341,7 @@ func (r *Registry) reloadLocked() error {
 		if err != nil {
 			return err
 		}
-		c := stateCache{ino: inodeOf(fi), gen: hdr.Generation, snapBytes: snapBytes, off: int64(len(data) - len(body))}
+		c := stateCache{ino: inodeOf(fi), gen: hdr.Generation, snapBytes: snapBytes, off: int64(len(data) - len(body)), mtime: fi.ModTime().UnixNano()}
 		switch {
 		case hdr.Generation == snap.Generation:
 			recs, used, err := parseRecords(body, snap.Epoch)
@@ -507,6 +517,9 @@ func (r *Registry) appendLocked(rec journalRecord) error {
 	}
 	r.cache.state = r.cache.state.apply([]journalRecord{rec})
 	r.cache.off += int64(len(line))
+	if fi, err := os.Stat(r.journalPath()); err == nil {
+		r.cache.mtime = fi.ModTime().UnixNano()
+	}
 	return nil
 }
 
@@ -535,6 +548,6 @@ func (r *Registry) compactLocked() error {
 	if err != nil {
 		return err
 	}
-	r.cache = stateCache{state: st.withGeneration(gen), ino: inodeOf(fi), gen: gen, off: fi.Size(), snapBytes: int64(len(data))}
+	r.cache = stateCache{state: st.withGeneration(gen), ino: inodeOf(fi), gen: gen, off: fi.Size(), mtime: fi.ModTime().UnixNano(), snapBytes: int64(len(data))}
 	return nil
 }

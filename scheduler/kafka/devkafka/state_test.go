@@ -279,3 +279,43 @@ func BenchmarkRegistryCreate(b *testing.B) {
 		})
 	}
 }
+
+// A journal replaced by a file that reuses its inode number and has the
+// same size is still recognised as a new file (by its modification time).
+func TestRegistryNoticesAJournalReplacedInPlace(t *testing.T) {
+	dir := t.TempDir()
+	w := openTestRegistry(t, dir)
+	putTopic(t, w, "one", 1)
+	reader := openTestRegistry(t, dir)
+	st := mustState(t, reader)
+	journal := filepath.Join(dir, journalFile)
+	old, err := os.ReadFile(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What a compaction would write: a snapshot of the next generation
+	// holding one more topic, and an empty journal of that generation,
+	// padded to the old journal's size and written into the same inode.
+	topics := map[string]*Topic{"one": st.Topics["one"], "two": {ID: newTopicID(), Replicas: [][]int32{{0}}}}
+	snap, _ := json.Marshal(map[string]any{"epoch": st.Epoch + 1, "generation": st.Generation + 1, "topics": topics})
+	if err := os.WriteFile(filepath.Join(dir, snapshotFile), snap, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hdr, _ := json.Marshal(journalHeader{Generation: st.Generation + 1, Base: st.Epoch + 1})
+	padded := append(hdr, strings.Repeat(" ", len(old)-len(hdr)-1)...)
+	before, err := os.Stat(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(journal, append(padded, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Coarse clocks can give the rewrite the old time; make it differ.
+	later := before.ModTime().Add(time.Second)
+	if err := os.Chtimes(journal, later, later); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustState(t, reader); !slices.Equal(got.SortedNames(), []string{"one", "two"}) || got.Epoch != st.Epoch+1 {
+		t.Errorf("after the in-place replacement: %v at epoch %d", got.SortedNames(), got.Epoch)
+	}
+}
