@@ -1,161 +1,72 @@
 package api
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
-	"strings"
-
-	"github.com/go-chi/chi/v5"
 )
 
-// maxBodyBytes bounds every request body (options, start parameters).
-const maxBodyBytes = 1 << 20
-
-// managementRoutes registers the /v1/services endpoints.
-//
-// A service name may contain folders, so the routes take the rest of the
-// path as the name (chi "/*"): "/v1/services/prod/kafka" and
-// "/v1/services/prod%2Fkafka" both name "prod/kafka". On POST, a trailing
-// "/preview" segment is the preview endpoint and the name is what precedes
-// it; POST on a bare name is 405. A trailing "/preview" on GET, PUT or
-// DELETE is part of the name.
-func (s *server) managementRoutes(r chi.Router) {
-	r.Get("/v1/services", s.listServices)
-	r.Get("/v1/services/*", s.getService)
-	r.Put("/v1/services/*", s.putService)
-	r.Delete("/v1/services/*", s.deleteService)
-	r.Post("/v1/services/*", s.previewService)
+// Services lists the installed services, sorted by name.
+func (c *Client) Services(ctx context.Context) ([]ServiceSummary, error) {
+	var out []ServiceSummary
+	err := c.getJSON(ctx, "/v1/services", &out)
+	return out, err
 }
 
-// managedName is the service name of a /v1/services/{name} request.
-func managedName(r *http.Request) (string, error) {
-	return serviceNameFromPath(chi.URLParam(r, "*"))
+// PutOptions are the optional parts of PutService.
+type PutOptions struct {
+	// IfMatch, when set, makes the call fail with a 412 (IsPreconditionFailed)
+	// unless the service's target configuration is still this config id.
+	IfMatch string
 }
 
-func (s *server) listServices(w http.ResponseWriter, r *http.Request) {
-	services, err := s.backend.Services(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
+// PutService installs the service with options (JSON in the DC/OS
+// service/brokers/kafka shape), or updates it to them. Invalid options are
+// a 400 whose problems ProblemsOf lists; nothing changes then.
+func (c *Client) PutService(ctx context.Context, name string, options json.RawMessage, opts PutOptions) (PutResult, error) {
+	r := request{
+		method: http.MethodPut, path: servicePath("/v1/services/", name), body: options,
+		ok: []int{http.StatusOK, http.StatusCreated}, idempotent: true,
 	}
-	writeJSON(w, http.StatusOK, nonNil(services))
+	if opts.IfMatch != "" {
+		r.header = http.Header{"If-Match": {`"` + opts.IfMatch + `"`}}
+	}
+	res, err := c.do(ctx, r)
+	if err != nil {
+		return PutResult{}, err
+	}
+	var out PutResult
+	return out, decode(res, r.path, &out)
 }
 
-func (s *server) getService(w http.ResponseWriter, r *http.Request) {
-	name, err := managedName(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	detail, err := s.backend.GetService(r.Context(), name)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, detail)
+// GetService describes one service; a 404 (IsNotFound) when it is not
+// installed.
+func (c *Client) GetService(ctx context.Context, name string) (ServiceDetail, error) {
+	var out ServiceDetail
+	err := c.getJSON(ctx, servicePath("/v1/services/", name), &out)
+	return out, err
 }
 
-func (s *server) putService(w http.ResponseWriter, r *http.Request) {
-	name, err := managedName(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	options, err := readOptions(w, r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	res, err := s.backend.PutService(r.Context(), name, options)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	code := http.StatusOK
-	if res.Created {
-		code = http.StatusCreated
-	}
-	writeJSON(w, code, res)
+// DeleteService starts the uninstall of a service and returns at once; the
+// uninstall shows in the service's deploy plan until GetService answers
+// 404 (WaitServiceGone waits for that).
+func (c *Client) DeleteService(ctx context.Context, name string) error {
+	_, err := c.do(ctx, request{
+		method: http.MethodDelete, path: servicePath("/v1/services/", name),
+		ok: []int{http.StatusAccepted}, idempotent: true,
+	})
+	return err
 }
 
-func (s *server) deleteService(w http.ResponseWriter, r *http.Request) {
-	name, err := managedName(r)
+// PreviewService validates options as PutService would and returns what
+// the call would do, changing nothing.
+func (c *Client) PreviewService(ctx context.Context, name string, options json.RawMessage) (Preview, error) {
+	path := servicePath("/v1/services/", name, "preview")
+	// A preview changes nothing, so it is safe to retry.
+	res, err := c.do(ctx, request{method: http.MethodPost, path: path, body: options, idempotent: true})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return Preview{}, err
 	}
-	if err := s.backend.DeleteService(r.Context(), name); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, messageBody{"uninstall of " + name + " started"})
-}
-
-func (s *server) previewService(w http.ResponseWriter, r *http.Request) {
-	rest, ok := strings.CutSuffix(chi.URLParam(r, "*"), "/preview")
-	if !ok {
-		writeError(w, http.StatusMethodNotAllowed, "POST is only allowed on /v1/services/{name}/preview; install or update with PUT /v1/services/{name}")
-		return
-	}
-	name, err := serviceNameFromPath(rest)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	options, err := readOptions(w, r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	preview, err := s.backend.PreviewService(r.Context(), name, options)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, preview)
-}
-
-// readOptions reads a service's options: a JSON object of at most
-// maxBodyBytes. An empty body means no options ("{}": every default).
-func readOptions(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := readBody(w, r, "the options")
-	if err != nil {
-		return nil, err
-	}
-	if len(body) == 0 {
-		return []byte("{}"), nil
-	}
-	var obj map[string]json.RawMessage
-	if body[0] != '{' {
-		return nil, badRequest("the options must be a JSON object such as {\"brokers\": {\"count\": 3}}")
-	}
-	if err := json.Unmarshal(body, &obj); err != nil {
-		return nil, badRequest("the options are not valid JSON: " + err.Error())
-	}
-	return body, nil
-}
-
-// readBody reads a request body of at most maxBodyBytes, without the
-// surrounding white space; what names the body in error messages.
-func readBody(w http.ResponseWriter, r *http.Request, what string) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		return nil, &statusError{
-			code: http.StatusRequestEntityTooLarge,
-			msg:  fmt.Sprintf("%s are larger than the limit of 1 MiB (%d bytes)", what, maxBodyBytes),
-		}
-	case err != nil:
-		return nil, badRequest(fmt.Sprintf("reading %s: %v", what, err))
-	}
-	return bytes.TrimSpace(body), nil
-}
-
-func badRequest(msg string) error {
-	return &statusError{code: http.StatusBadRequest, msg: msg}
+	var out Preview
+	return out, decode(res, path, &out)
 }

@@ -35,12 +35,12 @@ import (
 
 	mesossched "github.com/mesos/mesos-go/api/v1/lib/scheduler"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/catalog"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/devkafka"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/localmesos"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/manager"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state/embedded"
 )
@@ -299,7 +299,7 @@ func readOfferFigures(tb testing.TB, mgr *manager.Manager, name string) offerFig
 }
 
 // prometheusValue reads one sample of the service's Prometheus exposition.
-func prometheusValue(tb testing.TB, svc api.Service, metric string) float64 {
+func prometheusValue(tb testing.TB, svc *service.Service, metric string) float64 {
 	tb.Helper()
 	rec := httptest.NewRecorder()
 	svc.PrometheusMetrics().ServeHTTP(rec, httptest.NewRequest("GET", "/v1/metrics/prometheus", nil))

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/internal/zkserver"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state/zkstore"
 )
 
@@ -165,7 +165,7 @@ func TestInterruptSurvivesRestart(t *testing.T) {
 	h.install("kafka", threeBrokersOnDistinctAgents)
 	svc, _ := h.mgr.Service("kafka")
 	h.waitSteps("kafka", 1, 60*time.Second)
-	if err := svc.PlanCommand(context.Background(), api.PlanCommand{Plan: "deploy", Command: api.CommandInterrupt}); err != nil {
+	if err := svc.PlanCommand(context.Background(), service.PlanCommand{Plan: "deploy", Command: service.CommandInterrupt}); err != nil {
 		t.Fatal(err)
 	}
 	h.restartManager()
@@ -184,7 +184,7 @@ func TestInterruptSurvivesRestart(t *testing.T) {
 	if last := info.Phases[0].Steps[2]; last.Status == plan.Complete || last.Status.IsRunning() {
 		t.Fatalf("the interrupted deploy went on after the restart: %s", planSummary(info))
 	}
-	if err := svc.PlanCommand(context.Background(), api.PlanCommand{Plan: "deploy", Command: api.CommandContinue}); err != nil {
+	if err := svc.PlanCommand(context.Background(), service.PlanCommand{Plan: "deploy", Command: service.CommandContinue}); err != nil {
 		t.Fatal(err)
 	}
 	h.waitDeployed("kafka", 90*time.Second)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/catalog"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/devkafka"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/devkafka/devkafkatest"
@@ -146,7 +145,7 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
-func (h *harness) install(name, options string) api.PutResult {
+func (h *harness) install(name, options string) service.PutResult {
 	h.t.Helper()
 	res, err := h.mgr.PutService(context.Background(), name, []byte(options))
 	if err != nil {

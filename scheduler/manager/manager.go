@@ -1,7 +1,7 @@
 // Package manager hosts many Kafka services in one scheduler: it finds the
 // installed services in the state store at start, runs each as its own
 // Mesos framework (package service) in its own goroutine, and serves the
-// management API (api.Backend): install, update, describe, preview and
+// management API (package httpapi serves it): install, update, describe, preview and
 // uninstall. One service's failure never blocks another: each has its own
 // state subtree, framework, role and principal, and its own goroutine.
 package manager
@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/catalog"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
@@ -54,8 +53,6 @@ type Manager struct {
 	services map[string]*service.Service
 	wg       sync.WaitGroup
 }
-
-var _ api.Backend = (*Manager)(nil)
 
 // New returns a manager; Run starts it.
 func New(cfg Config) *Manager {
@@ -130,51 +127,51 @@ func (m *Manager) lookup(name string) (*service.Service, error) {
 	defer m.mu.Unlock()
 	svc, ok := m.services[strings.Trim(name, "/")]
 	if !ok {
-		return nil, &api.NotFoundError{Kind: "Service", Name: name}
+		return nil, &service.NotFoundError{Kind: "Service", Name: name}
 	}
 	return svc, nil
 }
 
 // Services lists the installed services, sorted by name.
-func (m *Manager) Services(context.Context) ([]api.ServiceSummary, error) {
+func (m *Manager) Services(context.Context) ([]service.ServiceSummary, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]api.ServiceSummary, 0, len(m.services))
+	out := make([]service.ServiceSummary, 0, len(m.services))
 	for name := range m.services {
-		out = append(out, api.ServiceSummary{Name: name})
+		out = append(out, service.ServiceSummary{Name: name})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 
 // PutService installs a service or updates it.
-func (m *Manager) PutService(ctx context.Context, name string, options []byte) (api.PutResult, error) {
+func (m *Manager) PutService(ctx context.Context, name string, options []byte) (service.PutResult, error) {
 	name = strings.Trim(name, "/")
 	next, err := m.parse(name, options)
 	if err != nil {
-		return api.PutResult{}, err
+		return service.PutResult{}, err
 	}
 	if svc, err := m.lookup(name); err == nil {
 		id, changed, err := svc.Update(ctx, next)
 		if err != nil {
-			return api.PutResult{}, err
+			return service.PutResult{}, err
 		}
-		return api.PutResult{Name: name, ConfigID: id, Changed: changed}, nil
+		return service.PutResult{Name: name, ConfigID: id, Changed: changed}, nil
 	}
 	m.mu.Lock()
 	started := m.ctx != nil
 	m.mu.Unlock()
 	if !started {
-		return api.PutResult{}, errors.New("the scheduler is still starting; try again")
+		return service.PutResult{}, errors.New("the scheduler is still starting; try again")
 	}
 	svc, err := service.Create(ctx, m.serviceConfig(catalog.ServiceKey(name)), next)
 	if err != nil {
-		return api.PutResult{}, err
+		return service.PutResult{}, err
 	}
 	m.start(svc)
 	_, id := svc.Spec()
 	m.log.Info("service installed", "service", name, "config_id", id)
-	return api.PutResult{Name: name, ConfigID: id, Created: true, Changed: true}, nil
+	return service.PutResult{Name: name, ConfigID: id, Created: true, Changed: true}, nil
 }
 
 // parse turns options into a spec for the named service: every problem at
@@ -201,10 +198,10 @@ func (m *Manager) parse(name string, options []byte) (spec.ServiceSpec, error) {
 }
 
 // GetService describes one service.
-func (m *Manager) GetService(_ context.Context, name string) (api.ServiceDetail, error) {
+func (m *Manager) GetService(_ context.Context, name string) (service.ServiceDetail, error) {
 	svc, err := m.lookup(name)
 	if err != nil {
-		return api.ServiceDetail{}, err
+		return service.ServiceDetail{}, err
 	}
 	return svc.Detail(), nil
 }
@@ -219,32 +216,37 @@ func (m *Manager) DeleteService(ctx context.Context, name string) error {
 }
 
 // PreviewService returns the plan the options would run.
-func (m *Manager) PreviewService(_ context.Context, name string, options []byte) (api.Preview, error) {
+func (m *Manager) PreviewService(_ context.Context, name string, options []byte) (service.Preview, error) {
 	name = strings.Trim(name, "/")
 	next, err := m.parse(name, options)
 	if err != nil {
-		return api.Preview{}, err
+		return service.Preview{}, err
 	}
 	if svc, err := m.lookup(name); err == nil {
 		info, err := svc.PreviewUpdate(next)
 		if err != nil {
-			return api.Preview{}, err
+			return service.Preview{}, err
 		}
-		_, id := svc.Spec()
-		return api.Preview{Name: name, ConfigID: id, Plan: info}, nil
+		current, id := svc.Spec()
+		brokers, notes, err := previewBrokers(&current, next, info)
+		if err != nil {
+			return service.Preview{}, err
+		}
+		return service.Preview{Name: name, ConfigID: id, Plan: info, Brokers: brokers, Strategy: next.DeployStrategy, Notes: notes}, nil
 	}
 	deploy, err := plan.NewDeploy(next, nil)
 	if err != nil {
-		return api.Preview{}, fmt.Errorf("building the deploy plan: %w", err)
+		return service.Preview{}, fmt.Errorf("building the deploy plan: %w", err)
 	}
-	return api.Preview{Name: name, Install: true, Plan: deploy.Info()}, nil
+	info := deploy.Info()
+	brokers, notes, err := previewBrokers(nil, next, info)
+	if err != nil {
+		return service.Preview{}, err
+	}
+	return service.Preview{Name: name, Install: true, Plan: info, Brokers: brokers, Strategy: next.DeployStrategy, Notes: notes}, nil
 }
 
-// Service returns one service's per-service API.
-func (m *Manager) Service(name string) (api.Service, error) {
-	svc, err := m.lookup(name)
-	if err != nil {
-		return nil, err
-	}
-	return svc, nil
+// Service returns one installed service, or a *service.NotFoundError.
+func (m *Manager) Service(name string) (*service.Service, error) {
+	return m.lookup(name)
 }

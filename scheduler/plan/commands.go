@@ -18,13 +18,55 @@ var ErrAlreadyReported = errors.New("command has already been reported or comple
 var ErrMissingPhase = errors.New("missing phase")
 
 // NotFoundError says which phase or step does not exist (404 "<Kind> <Name>
-// not found").
+// not found") and, when the lookup knew them, the ones that do.
 type NotFoundError struct {
 	Kind string // "Phase" or "Step"
 	Name string
+	// In is where Name was looked for ("phase broker"); "" for a phase.
+	In string
+	// Known are the names that exist there (the plan's phases, or the
+	// phase's steps), in plan order; nil when not known.
+	Known []string
 }
 
-func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %s not found", e.Kind, e.Name) }
+// maxKnownNames bounds how many existing names a NotFoundError lists.
+const maxKnownNames = 20
+
+// maxShownName bounds how much of the name asked for is repeated.
+const maxShownName = 100
+
+func (e *NotFoundError) Error() string {
+	name := e.Name
+	if len(name) > maxShownName {
+		name = name[:maxShownName] + "…"
+	}
+	msg := fmt.Sprintf("%s %s not found", e.Kind, name)
+	if e.In != "" {
+		msg += " in " + e.In
+	}
+	if e.Known == nil {
+		return msg
+	}
+	what := "the plan's phases"
+	if e.Kind == "Step" {
+		what = "its steps"
+	}
+	if len(e.Known) == 0 {
+		return msg + "; " + what + ": none"
+	}
+	shown := e.Known
+	more := ""
+	if len(shown) > maxKnownNames {
+		shown = shown[:maxKnownNames]
+		more = fmt.Sprintf(" and %d more", len(e.Known)-maxKnownNames)
+	}
+	return fmt.Sprintf("%s; %s are: %s%s (names or ids)", msg, what, strings.Join(shown, ", "), more)
+}
+
+// ErrWholePlanOnly refuses a phase or step given to a command that always
+// acts on the whole plan (start and stop, as in DC/OS). The plans API
+// answers 400.
+var ErrWholePlanOnly = errors.New("acts on the whole plan and takes no phase or step")
 
 // InvalidParameterError rejects start parameters whose names are not
 // environment variable names (400 "Couldn't parse parameters: …").
@@ -232,6 +274,64 @@ func (p *Plan) result(changed bool) error {
 	return nil
 }
 
+// Target checks the phase and step a command names before anything acts on
+// them: nil when both are empty (the whole plan) or both exist,
+// ErrMissingPhase for a step without its phase, and a *NotFoundError
+// listing the phases (or the phase's steps) that exist otherwise. phase and
+// step are names or UUIDs, as for the commands.
+func (p *Plan) Target(phaseID, stepID string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if phaseID == "" && stepID == "" {
+		return nil
+	}
+	_, _, err := p.element(phaseID, stepID)
+	return err
+}
+
+// Target is Plan.Target on a snapshot, for a caller that holds only the
+// plan's Info (the REST API checks a command's query against it before
+// passing the command on).
+func (i Info) Target(phaseID, stepID string) error {
+	if phaseID == "" && stepID == "" {
+		return nil
+	}
+	if phaseID == "" {
+		return ErrMissingPhase
+	}
+	var ph *PhaseInfo
+	byID := uuidPattern.MatchString(phaseID)
+	for k := range i.Phases {
+		if (byID && strings.EqualFold(i.Phases[k].ID, phaseID)) || (!byID && i.Phases[k].Name == phaseID) {
+			ph = &i.Phases[k]
+			break
+		}
+	}
+	if ph == nil {
+		known := make([]string, len(i.Phases))
+		for k, p := range i.Phases {
+			known[k] = p.Name
+		}
+		return &NotFoundError{Kind: "Phase", Name: phaseID, Known: known}
+	}
+	if stepID == "" {
+		return nil
+	}
+	byID = uuidPattern.MatchString(stepID)
+	found := 0
+	known := make([]string, len(ph.Steps))
+	for k, st := range ph.Steps {
+		known[k] = st.Name
+		if (byID && strings.EqualFold(st.ID, stepID)) || (!byID && st.Name == stepID) {
+			found++
+		}
+	}
+	if found != 1 {
+		return &NotFoundError{Kind: "Step", Name: stepID, In: "phase " + ph.Name, Known: known}
+	}
+	return nil
+}
+
 // element resolves plan / phase / step identifiers to the steps they cover
 // and the element's display status.
 func (p *Plan) element(phaseID, stepID string) ([]*step, Status, error) {
@@ -261,7 +361,7 @@ func (p *Plan) element(phaseID, stepID string) ([]*step, Status, error) {
 		}
 	}
 	if len(found) != 1 {
-		return nil, "", &NotFoundError{Kind: "Step", Name: stepID}
+		return nil, "", &NotFoundError{Kind: "Step", Name: stepID, In: "phase " + ph.name, Known: stepNames(ph.steps)}
 	}
 	return found, found[0].displayStatus(), nil
 }
@@ -276,7 +376,23 @@ func (p *Plan) findPhases(phaseID string) ([]*phase, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, &NotFoundError{Kind: "Phase", Name: phaseID}
+		return nil, &NotFoundError{Kind: "Phase", Name: phaseID, Known: phaseNames(p.phases)}
 	}
 	return out, nil
+}
+
+func phaseNames(phases []*phase) []string {
+	names := make([]string, len(phases))
+	for i, ph := range phases {
+		names[i] = ph.name
+	}
+	return names
+}
+
+func stepNames(steps []*step) []string {
+	names := make([]string, len(steps))
+	for i, st := range steps {
+		names[i] = st.name
+	}
+	return names
 }

@@ -42,6 +42,12 @@ func NewDeploy(s spec.ServiceSpec, pods map[int]PodState, opts ...Option) (*Plan
 	if err != nil {
 		return nil, fmt.Errorf("building the deploy plan of %q: %w", s.Name, err)
 	}
+	// The spec may come from storage rather than from validation: never
+	// allocate for a broker count validation would have refused (an
+	// out-of-memory is fatal, not a recoverable panic).
+	if n := s.BrokerCount(); n < 1 || n > spec.MaxBrokers {
+		return nil, fmt.Errorf("building the deploy plan of %q: brokers.count %d is outside 1 to %d", s.Name, n, spec.MaxBrokers)
+	}
 	target := s.PodConfigHash()
 	steps := make([]StepSpec, 0, s.BrokerCount())
 	for i := range s.BrokerCount() {

@@ -320,7 +320,7 @@ func TestPhaseInterrupt(t *testing.T) {
 		t.Fatalf("continue of a running phase = %v", err)
 	}
 	var nf *NotFoundError
-	if err := p.Interrupt("nope"); !errors.As(err, &nf) || err.Error() != "Phase nope not found" {
+	if err := p.Interrupt("nope"); !errors.As(err, &nf) || err.Error() != "Phase nope not found; the plan's phases are: broker (names or ids)" {
 		t.Fatalf("unknown phase = %v", err)
 	}
 	if err := p.Continue("00000000-0000-4000-8000-999999999999"); !errors.As(err, &nf) {
@@ -334,7 +334,7 @@ func TestForceComplete(t *testing.T) {
 		t.Fatalf("step without phase = %v", err)
 	}
 	var nf *NotFoundError
-	if err := p.ForceComplete(BrokerPhaseName, "kafka-9:[broker]"); !errors.As(err, &nf) || err.Error() != "Step kafka-9:[broker] not found" {
+	if err := p.ForceComplete(BrokerPhaseName, "kafka-9:[broker]"); !errors.As(err, &nf) || err.Error() != "Step kafka-9:[broker] not found in phase broker; its steps are: kafka-0:[broker], kafka-1:[broker], kafka-2:[broker] (names or ids)" {
 		t.Fatalf("unknown step = %v", err)
 	}
 	p.Launched("kafka-0", "t0")

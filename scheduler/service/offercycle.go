@@ -10,7 +10,6 @@ import (
 	mesos "github.com/mesos/mesos-go/api/v1/lib"
 	"github.com/mesos/mesos-go/api/v1/lib/scheduler/calls"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/offers"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/placement"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
@@ -345,17 +344,17 @@ func (s *Service) recordOutcome(step string, g *agentOffers, passed bool, outcom
 	if len(s.outcomes) >= maxOutcomes {
 		s.outcomes = append(s.outcomes[:0], s.outcomes[len(s.outcomes)-maxOutcomes+1:]...)
 	}
-	s.outcomes = append(s.outcomes, api.OfferOutcome{
+	s.outcomes = append(s.outcomes, OfferOutcome{
 		Time: time.Now().UTC(), Plan: s.activePlan().Name(), Step: step, OfferIDs: ids,
 		AgentID: g.merged.AgentID.Value, Hostname: g.merged.Hostname, Passed: passed, Outcome: outcome, Reason: reason,
 	})
 }
 
 // OfferOutcomes lists the latest offer evaluations, newest first.
-func (s *Service) OfferOutcomes() []api.OfferOutcome {
+func (s *Service) OfferOutcomes() []OfferOutcome {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]api.OfferOutcome, len(s.outcomes))
+	out := make([]OfferOutcome, len(s.outcomes))
 	for i, o := range s.outcomes {
 		out[len(out)-1-i] = o
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-uuid"
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/mesosclient"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/metrics"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
@@ -106,7 +105,7 @@ type Service struct {
 	reconcile  reconciliation
 	lastRevive time.Time
 	killedAt   map[string]time.Time // task ID → when KILL was sent
-	outcomes   []api.OfferOutcome   // newest last
+	outcomes   []OfferOutcome       // newest last
 }
 
 // reconciliation tracks explicit reconciliation after a subscription and
@@ -120,7 +119,7 @@ type reconciliation struct {
 
 // Create writes a new service's state (name, configuration, target) in one
 // commit and returns the service, not yet running. It fails with
-// api.ErrConflict when the store already holds a service.
+// ErrConflict when the store already holds a service.
 func Create(ctx context.Context, cfg Config, s spec.ServiceSpec) (*Service, error) {
 	configID, err := uuid.GenerateUUID()
 	if err != nil {
@@ -132,7 +131,7 @@ func Create(ctx context.Context, cfg Config, s spec.ServiceSpec) (*Service, erro
 		state.SetOp(keyConfigTarget, []byte(configID)),
 	)
 	if errors.Is(err, state.ErrVersionConflict) {
-		return nil, fmt.Errorf("%w: service %q already exists in the state store", api.ErrConflict, s.Name)
+		return nil, fmt.Errorf("%w: service %q already exists in the state store", ErrConflict, s.Name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("storing the new service %q: %w", s.Name, err)

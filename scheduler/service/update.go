@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
@@ -65,7 +64,7 @@ func (s *Service) PreviewUpdate(next spec.ServiceSpec) (plan.Info, error) {
 // running service cannot take. Callers hold s.mu.
 func (s *Service) checkUpdate(next spec.ServiceSpec) error {
 	if s.uninstall != nil {
-		return fmt.Errorf("%w: service %s is being uninstalled; wait until it is gone, then install it again", api.ErrConflict, s.name)
+		return fmt.Errorf("%w: service %s is being uninstalled; wait until it is gone, then install it again", ErrConflict, s.name)
 	}
 	return spec.ValidateUpdate(s.spec, next).Err()
 }
@@ -100,11 +99,11 @@ func (s *Service) Spec() (spec.ServiceSpec, string) {
 }
 
 // Detail describes the service for GET /v1/services/{name}.
-func (s *Service) Detail() api.ServiceDetail {
+func (s *Service) Detail() ServiceDetail {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	info := s.activePlan().Info()
-	return api.ServiceDetail{
+	return ServiceDetail{
 		Name:         s.name,
 		ConfigID:     s.configID,
 		FrameworkID:  s.frameworkID,

@@ -8,14 +8,12 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
 )
 
-// The per-service API (api.Service).
-var _ api.Service = (*Service)(nil)
+// The per-service API (Service).
 
 // Endpoint names and the DNS suffixes DC/OS gives them.
 const (
@@ -35,18 +33,18 @@ func (s *Service) PlanInfo(name string) (plan.Info, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if name != plan.DeployPlanName {
-		return plan.Info{}, &api.NotFoundError{Kind: "Plan", Name: name}
+		return plan.Info{}, &NotFoundError{Kind: "Plan", Name: name}
 	}
 	return s.activePlan().Info(), nil
 }
 
 // PlanCommand runs an operator command and stores the deploy plan's
 // overrides, so that an interrupt or a continue survives a restart.
-func (s *Service) PlanCommand(ctx context.Context, cmd api.PlanCommand) error {
+func (s *Service) PlanCommand(ctx context.Context, cmd PlanCommand) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cmd.Plan != plan.DeployPlanName {
-		return &api.NotFoundError{Kind: "Plan", Name: cmd.Plan}
+		return &NotFoundError{Kind: "Plan", Name: cmd.Plan}
 	}
 	p := s.activePlan()
 	if err := runCommand(p, cmd); err != nil {
@@ -61,30 +59,30 @@ func (s *Service) PlanCommand(ctx context.Context, cmd api.PlanCommand) error {
 	return nil
 }
 
-func runCommand(p *plan.Plan, cmd api.PlanCommand) error {
+func runCommand(p *plan.Plan, cmd PlanCommand) error {
 	switch cmd.Command {
-	case api.CommandContinue:
+	case CommandContinue:
 		return p.Continue(cmd.Phase)
-	case api.CommandInterrupt:
+	case CommandInterrupt:
 		return p.Interrupt(cmd.Phase)
-	case api.CommandForceComplete:
+	case CommandForceComplete:
 		return p.ForceComplete(cmd.Phase, cmd.Step)
-	case api.CommandRestart:
+	case CommandRestart:
 		return p.Restart(cmd.Phase, cmd.Step)
-	case api.CommandStart:
+	case CommandStart:
 		return p.Start(cmd.Parameters)
-	case api.CommandStop:
+	case CommandStop:
 		p.Stop()
 		return nil
 	}
-	return &api.NotFoundError{Kind: "Command", Name: cmd.Command}
+	return &NotFoundError{Kind: "Command", Name: cmd.Command}
 }
 
 // Pods lists the pod instances that have a task, sorted by index.
-func (s *Service) Pods(context.Context) ([]api.PodInstance, error) {
+func (s *Service) Pods(context.Context) ([]PodInstance, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pods := []api.PodInstance{}
+	pods := []PodInstance{}
 	for _, i := range s.sortedPods() {
 		p := s.pods[i]
 		if p.record.TaskID == "" {
@@ -94,7 +92,7 @@ func (s *Service) Pods(context.Context) ([]api.PodInstance, error) {
 		if state == "" {
 			state = "STAGING"
 		}
-		pods = append(pods, api.PodInstance{Name: spec.PodInstanceName(i), Tasks: []api.PodTask{{
+		pods = append(pods, PodInstance{Name: spec.PodInstanceName(i), Tasks: []PodTask{{
 			ID: p.record.TaskID, Name: p.record.Name, State: state,
 			AgentID: p.record.AgentID, Hostname: p.record.Hostname,
 			Info: p.record.Info, Status: p.status.Status,
@@ -108,14 +106,14 @@ func (s *Service) EndpointNames() []string { return []string{endpointBroker, end
 
 // Endpoint returns the brokers' addresses, or the ZooKeeper connection of
 // the brokers (as text).
-func (s *Service) Endpoint(name string) (api.Endpoint, error) {
+func (s *Service) Endpoint(name string) (Endpoint, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch name {
 	case endpointZookeeper:
-		return api.Endpoint{Text: s.spec.KafkaZookeeperURI}, nil
+		return Endpoint{Text: s.spec.KafkaZookeeperURI}, nil
 	case endpointBroker:
-		e := api.Endpoint{Address: []string{}, DNS: []string{}, VIP: fmt.Sprintf("%s.%s.%s:%d", endpointBroker, strings.ReplaceAll(s.name, "/", ""), vipTLD, vipPort)}
+		e := Endpoint{Address: []string{}, DNS: []string{}, VIP: fmt.Sprintf("%s.%s.%s:%d", endpointBroker, strings.ReplaceAll(s.name, "/", ""), vipTLD, vipPort)}
 		for _, i := range s.sortedPods() {
 			p := s.pods[i]
 			if p.record.TaskID == "" || p.launchNeverReachedMesos() {
@@ -126,7 +124,7 @@ func (s *Service) Endpoint(name string) (api.Endpoint, error) {
 		}
 		return e, nil
 	}
-	return api.Endpoint{}, &api.NotFoundError{Kind: "Endpoint", Name: name}
+	return Endpoint{}, &NotFoundError{Kind: "Endpoint", Name: name}
 }
 
 // autoipService is the service's part of an autoip name: the folders in
@@ -155,7 +153,7 @@ func (s *Service) ConfigurationIDs(ctx context.Context) ([]string, error) {
 func (s *Service) Configuration(ctx context.Context, id string) (json.RawMessage, error) {
 	node, err := s.store.Get(ctx, configKey(id))
 	if errors.Is(err, state.ErrNotFound) || errors.Is(err, state.ErrInvalidKey) {
-		return nil, &api.NotFoundError{Kind: "Configuration", Name: id}
+		return nil, &NotFoundError{Kind: "Configuration", Name: id}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading configuration %s: %w", id, err)
@@ -186,7 +184,7 @@ func (s *Service) PropertyNames(ctx context.Context) ([]string, error) {
 func (s *Service) Property(ctx context.Context, name string) (json.RawMessage, error) {
 	node, err := s.store.Get(ctx, propertyKey(name))
 	if errors.Is(err, state.ErrNotFound) || errors.Is(err, state.ErrInvalidKey) {
-		return nil, &api.NotFoundError{Kind: "Property", Name: name}
+		return nil, &NotFoundError{Kind: "Property", Name: name}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading property %s: %w", name, err)
@@ -199,19 +197,19 @@ func (s *Service) Property(ctx context.Context, name string) (json.RawMessage, e
 
 // Health reports the service's health as DC/OS's /v1/health does
 // (reference/dcos-commons.md §1.4), from the active plan.
-func (s *Service) Health() api.Health {
+func (s *Service) Health() Health {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	info := s.activePlan().Info()
 	switch {
 	case len(info.Errors) > 0:
-		return api.Health{Code: 500, Name: "ERROR_CREATING_SERVICE", Reasons: info.Errors}
+		return Health{Code: 500, Name: "ERROR_CREATING_SERVICE", Reasons: info.Errors}
 	case s.frameworkID == "":
-		return api.Health{Code: 318, Name: "INITIALIZING", Reasons: []string{"the framework has not subscribed to Mesos yet"}}
+		return Health{Code: 318, Name: "INITIALIZING", Reasons: []string{"the framework has not subscribed to Mesos yet"}}
 	case info.Status == plan.Complete:
-		return api.Health{Code: 200, Name: "RUNNING", Reasons: []string{}}
+		return Health{Code: 200, Name: "RUNNING", Reasons: []string{}}
 	case info.Status == plan.Waiting:
-		return api.Health{Code: 207, Name: "DEPLOYING_WAITING_USER", Reasons: []string{"the deploy plan waits for an operator's continue"}}
+		return Health{Code: 207, Name: "DEPLOYING_WAITING_USER", Reasons: []string{"the deploy plan waits for an operator's continue"}}
 	}
 	counts := map[plan.Status]int{}
 	for _, ph := range info.Phases {
@@ -221,11 +219,11 @@ func (s *Service) Health() api.Health {
 	}
 	switch {
 	case counts[plan.Delayed] > 0:
-		return api.Health{Code: 208, Name: "DELAYED", Reasons: []string{"a launch is delayed by its backoff"}}
+		return Health{Code: 208, Name: "DELAYED", Reasons: []string{"a launch is delayed by its backoff"}}
 	case counts[plan.Starting]+counts[plan.Started] > 0:
-		return api.Health{Code: 202, Name: "DEPLOYING_STARTING", Reasons: []string{fmt.Sprintf("%d step(s) starting", counts[plan.Starting]+counts[plan.Started])}}
+		return Health{Code: 202, Name: "DEPLOYING_STARTING", Reasons: []string{fmt.Sprintf("%d step(s) starting", counts[plan.Starting]+counts[plan.Started])}}
 	}
-	return api.Health{Code: 204, Name: "DEPLOYING_PENDING", Reasons: []string{fmt.Sprintf("%d step(s) waiting for resources", counts[plan.Pending]+counts[plan.Prepared])}}
+	return Health{Code: 204, Name: "DEPLOYING_PENDING", Reasons: []string{fmt.Sprintf("%d step(s) waiting for resources", counts[plan.Pending]+counts[plan.Prepared])}}
 }
 
 // Metrics serves the metrics as codahale-style JSON.

@@ -30,8 +30,15 @@ func DecodeOptions(data []byte, defaults Options) (Options, validation.Problems)
 		probs.Add("options", "", fmt.Sprintf("not valid JSON (%v); send an object such as {\"service\":{\"name\":\"kafka\"},\"brokers\":{\"count\":3}}", err))
 		return opts, probs
 	}
-	checkShape("", json.RawMessage(data), reflect.TypeOf(opts), &probs)
+	c := shapeChecker{probs: &probs}
+	c.check("", json.RawMessage(data), reflect.TypeOf(opts))
 	if len(probs) > 0 {
+		if probs.Full() {
+			// The list was cut: the options are not validated further
+			// (Parse skips that when the problems end with the
+			// truncation marker), so decoding the rest is wasted work.
+			return opts, probs
+		}
 		// Decode what can be decoded (encoding/json skips mistyped values
 		// and, without DisallowUnknownFields, unknown keys) so that the
 		// rest of the options can still be validated in the same pass.
@@ -50,9 +57,31 @@ func DecodeOptions(data []byte, defaults Options) (Options, validation.Problems)
 
 var unmarshalerType = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
 
-// checkShape walks raw JSON against the Go type it will be decoded into and
-// records every unknown key and type mismatch.
-func checkShape(path string, raw json.RawMessage, t reflect.Type, probs *validation.Problems) {
+// Bounds on the "did you mean" search, so that refusing a body of unknown
+// keys costs time linear in its size: only the first maxSuggestions unknown
+// keys of a body get a suggestion, and only keys of at most
+// maxSuggestKeyLength bytes. The candidates are the known names of the
+// key's own section (a fixed set, about a hundred in kafka), and only those
+// within maxSuggestDistance in length are compared.
+const (
+	maxSuggestions      = 20
+	maxSuggestKeyLength = 64
+	maxSuggestDistance  = 2
+)
+
+// shapeChecker walks raw JSON against the Go type it will be decoded into
+// and records every unknown key and type mismatch (up to
+// validation.MaxProblems).
+type shapeChecker struct {
+	probs       *validation.Problems
+	suggestions int // suggestions made so far
+}
+
+func (c *shapeChecker) check(path string, raw json.RawMessage, t reflect.Type) {
+	probs := c.probs
+	if probs.Full() {
+		return
+	}
 	if string(bytes.TrimSpace(raw)) == "null" {
 		return // null leaves the default in place, as encoding/json does
 	}
@@ -67,7 +96,7 @@ func checkShape(path string, raw json.RawMessage, t reflect.Type, probs *validat
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		checkObject(path, raw, t, probs)
+		c.checkObject(path, raw, t)
 	case reflect.Map:
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &m); err != nil {
@@ -75,7 +104,7 @@ func checkShape(path string, raw json.RawMessage, t reflect.Type, probs *validat
 			return
 		}
 		for _, k := range sortedKeys(m) {
-			checkShape(join(path, k), m[k], t.Elem(), probs)
+			c.check(join(path, k), m[k], t.Elem())
 		}
 	case reflect.Slice, reflect.Array:
 		var items []json.RawMessage
@@ -84,7 +113,7 @@ func checkShape(path string, raw json.RawMessage, t reflect.Type, probs *validat
 			return
 		}
 		for i, item := range items {
-			checkShape(fmt.Sprintf("%s[%d]", path, i), item, t.Elem(), probs)
+			c.check(fmt.Sprintf("%s[%d]", path, i), item, t.Elem())
 		}
 	default:
 		if err := json.Unmarshal(raw, reflect.New(t).Interface()); err != nil {
@@ -93,7 +122,8 @@ func checkShape(path string, raw json.RawMessage, t reflect.Type, probs *validat
 	}
 }
 
-func checkObject(path string, raw json.RawMessage, t reflect.Type, probs *validation.Problems) {
+func (c *shapeChecker) checkObject(path string, raw json.RawMessage, t reflect.Type) {
+	probs := c.probs
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
 		probs.Add(orRoot(path), shown(path, raw), "must be a JSON object")
@@ -101,12 +131,20 @@ func checkObject(path string, raw json.RawMessage, t reflect.Type, probs *valida
 	}
 	fields := jsonFields(t)
 	for _, k := range sortedKeys(m) {
+		if probs.Full() {
+			probs.LeftOut()
+			return
+		}
 		ft, ok := fields[k]
 		if !ok {
-			probs.Add(join(path, k), "", unknownRule(path, k, fields))
+			suggest := c.suggestions < maxSuggestions && len(k) <= maxSuggestKeyLength
+			if suggest {
+				c.suggestions++
+			}
+			probs.Add(join(path, k), "", unknownRule(path, k, fields, suggest))
 			continue
 		}
-		checkShape(join(path, k), m[k], ft, probs)
+		c.check(join(path, k), m[k], ft)
 	}
 }
 
@@ -146,21 +184,17 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 	return out
 }
 
-// unknownRule says an option is unknown and suggests the closest known
-// name in the same section when there is a plausible one.
-func unknownRule(path, key string, fields map[string]reflect.Type) string {
+// unknownRule says an option is unknown and, when suggest is set, suggests
+// the closest known name in the same section when there is a plausible one.
+func unknownRule(path, key string, fields map[string]reflect.Type, suggest bool) string {
 	section := path
 	if section == "" {
 		section = "the top level"
 	}
-	best, bestDist := "", 4
-	for name := range fields {
-		if d := editDistance(normalizeName(key), normalizeName(name)); d < bestDist || (d == bestDist && name < best) {
-			best, bestDist = name, d
+	if suggest {
+		if best := closestName(key, fields); best != "" {
+			return fmt.Sprintf("unknown option in %s; did you mean %q?", section, best)
 		}
-	}
-	if best != "" && bestDist <= 2 {
-		return fmt.Sprintf("unknown option in %s; did you mean %q?", section, best)
 	}
 	names := make([]string, 0, len(fields))
 	for name := range fields {
@@ -171,6 +205,35 @@ func unknownRule(path, key string, fields map[string]reflect.Type) string {
 		return fmt.Sprintf("unknown option in %s; see the documentation for the %d options it takes", section, len(names))
 	}
 	return fmt.Sprintf("unknown option in %s; it takes: %s", section, strings.Join(names, ", "))
+}
+
+// closestName is the known name within maxSuggestDistance edits of key
+// (ties broken alphabetically), or "". Names whose length differs from the
+// key's by more than that distance cannot be that close and are skipped
+// without computing a distance.
+func closestName(key string, fields map[string]reflect.Type) string {
+	k := normalizeName(key)
+	best, bestDist := "", maxSuggestDistance+1
+	for name := range fields {
+		n := normalizeName(name)
+		if abs(len(n)-len(k)) > maxSuggestDistance {
+			continue
+		}
+		if d := editDistance(k, n); d < bestDist || (d == bestDist && name < best) {
+			best, bestDist = name, d
+		}
+	}
+	if bestDist > maxSuggestDistance {
+		return ""
+	}
+	return best
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 func normalizeName(s string) string {
@@ -224,6 +287,9 @@ func sortedKeys(m map[string]json.RawMessage) []string {
 }
 
 func join(path, key string) string {
+	if key == "" {
+		key = `""` // an empty key still needs a visible name
+	}
 	if path == "" {
 		return key
 	}

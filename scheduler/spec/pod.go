@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"encoding/base64"
 	"fmt"
 	"maps"
 	"strconv"
@@ -23,9 +24,36 @@ const (
 	EnvZookeeperURI     = "KAFKA_ZOOKEEPER_URI"
 	EnvVersionPath      = "KAFKA_VERSION_PATH"
 	EnvBrokerPort       = "KAFKA_BROKER_PORT"
-	// EnvServerProperties carries the rendered server.properties; the
-	// task's command writes it to server.properties in the sandbox.
-	EnvServerProperties = "KAFKA_SERVER_PROPERTIES"
+	// EnvServerPropertiesChunk is the prefix of the variables that carry
+	// the rendered server.properties, base64-encoded, in at most
+	// ServerPropertiesChunks pieces: KAFKA_SERVER_PROPERTIES_B64_0, _1, …
+	// The task's command decodes them into server.properties in the
+	// sandbox and unsets them before Kafka starts, so the broker reads its
+	// configuration from a file and never sees it in its environment.
+	EnvServerPropertiesChunk = "KAFKA_SERVER_PROPERTIES_B64_"
+)
+
+// How server.properties reaches a broker. Mesos (the real one and the local
+// one alike) gives a task its command, its environment and the URIs its
+// fetcher downloads; the scheduler has no way to drop a file into a sandbox
+// except through those, and a fetched URI would have to be served by the
+// scheduler to every agent, with the broker's secrets in it. So the file
+// travels in the task's environment, split into bounded pieces: Linux
+// refuses (E2BIG, "argument list too long") an exec whose single
+// environment string is over 128 KiB (MAX_ARG_STRLEN), or whose whole
+// environment and arguments are over a quarter of the stack limit (2 MiB
+// with the usual 8 MiB). Each piece is at most ServerPropertiesChunkBytes
+// and all of them together at most ServerPropertiesChunks pieces, enough
+// for brokerconfig.MaxServerPropertiesBytes once base64-encoded. Base64
+// keeps the pieces free of bytes a shell or JSON would change or grow,
+// which also bounds the stored TaskInfo. The agent needs a base64 command
+// (coreutils or busybox), as the PORT health check needs bash.
+const (
+	// ServerPropertiesChunks is how many pieces the command decodes.
+	ServerPropertiesChunks = 4
+	// ServerPropertiesChunkBytes bounds one piece (base64 characters),
+	// well under the kernel's 128 KiB per environment string.
+	ServerPropertiesChunkBytes = 96 << 10
 )
 
 // BrokerPortName is the name of the broker port (and of its endpoint).
@@ -52,8 +80,8 @@ type BrokerTask struct {
 	Ports  []Port
 
 	// Env is the task environment. From Broker it holds what is known
-	// from the spec; Launch adds KAFKA_BROKER_PORT and
-	// KAFKA_SERVER_PROPERTIES.
+	// from the spec; Launch adds KAFKA_BROKER_PORT and the
+	// KAFKA_SERVER_PROPERTIES_B64_<n> pieces of server.properties.
 	Env     map[string]string
 	URIs    []URI
 	Command string
@@ -173,17 +201,25 @@ func (s ServiceSpec) Broker(i int) (BrokerTask, error) {
 }
 
 // startCommand is the broker task's shell command. It runs in the sandbox
-// (cd to $MESOS_SANDBOX when Mesos sets it), writes the rendered
-// server.properties from the task environment into a file only the task
-// user can read, and execs the distribution's kafka-server-start.sh with
-// it, so the broker is the task's process and receives its SIGTERM.
+// (cd to $MESOS_SANDBOX when Mesos sets it), decodes the rendered
+// server.properties from the pieces in the task environment into a file
+// only the task user can read, drops the pieces from the environment, and
+// execs the distribution's kafka-server-start.sh with the file, so the
+// broker is the task's process and receives its SIGTERM. printf is a shell
+// builtin, so the pieces are never passed to an exec as arguments.
 func startCommand(b BrokerOptions) string {
+	pieces := make([]string, ServerPropertiesChunks)
+	names := make([]string, ServerPropertiesChunks)
+	for i := range pieces {
+		names[i] = chunkEnv(i)
+		pieces[i] = `"${` + names[i] + `-}"`
+	}
 	lines := []string{
 		"set -e",
 		`cd "${MESOS_SANDBOX:-.}"`,
 		"umask 077",
-		`printf '%s' "$` + EnvServerProperties + `" > server.properties`,
-		"unset " + EnvServerProperties,
+		`printf '%s' ` + strings.Join(pieces, " ") + ` | base64 -d > server.properties`,
+		"unset " + strings.Join(names, " "),
 	}
 	if b.JavaURI != "" {
 		lines = append(lines,
@@ -212,6 +248,25 @@ func healthCommand(host string, port int) string {
 
 func seconds(n int) time.Duration { return time.Duration(n) * time.Second }
 
+func chunkEnv(n int) string { return EnvServerPropertiesChunk + strconv.Itoa(n) }
+
+// serverPropertiesChunks base64-encodes props and splits the text into
+// pieces of at most ServerPropertiesChunkBytes, refusing a file that would
+// need more than ServerPropertiesChunks of them.
+func serverPropertiesChunks(props []byte) ([]string, error) {
+	encoded := base64.StdEncoding.EncodeToString(props)
+	if len(encoded) > ServerPropertiesChunks*ServerPropertiesChunkBytes {
+		return nil, fmt.Errorf("the file is %d bytes, %d once base64-encoded, over the %d a task can be given (%d bytes of server.properties at most)",
+			len(props), len(encoded), ServerPropertiesChunks*ServerPropertiesChunkBytes, brokerconfig.MaxServerPropertiesBytes)
+	}
+	var chunks []string
+	for len(encoded) > ServerPropertiesChunkBytes {
+		chunks = append(chunks, encoded[:ServerPropertiesChunkBytes])
+		encoded = encoded[ServerPropertiesChunkBytes:]
+	}
+	return append(chunks, encoded), nil
+}
+
 // Site is what is known about a broker only when it is launched.
 type Site struct {
 	// Hostname of the agent: the address advertised to clients.
@@ -231,7 +286,8 @@ type Site struct {
 }
 
 // Launch completes broker i's template for a launch at site: the actual
-// port, KAFKA_BROKER_PORT, the rendered server.properties (also returned
+// port, KAFKA_BROKER_PORT, the rendered server.properties (in the
+// KAFKA_SERVER_PROPERTIES_B64_<n> pieces the command decodes, and returned
 // on its own) and the health check command. When the site or the settings
 // are unusable the error is, or wraps, a validation.Problems naming each
 // problem (errors.As finds it).
@@ -249,10 +305,16 @@ func (s ServiceSpec) Launch(i int, site Site) (BrokerTask, []byte, error) {
 	if err != nil {
 		return BrokerTask{}, nil, err
 	}
+	chunks, err := serverPropertiesChunks(props)
+	if err != nil {
+		return BrokerTask{}, nil, fmt.Errorf("delivering server.properties of broker %d: %w", i, err)
+	}
 	t.Ports[0].Port = site.Port
 	t.Env = maps.Clone(t.Env)
 	t.Env[EnvBrokerPort] = strconv.Itoa(site.Port)
-	t.Env[EnvServerProperties] = string(props)
+	for n, c := range chunks {
+		t.Env[chunkEnv(n)] = c
+	}
 	if t.HealthCheck != nil {
 		host := site.ListenAddress
 		if host == "" || host == "0.0.0.0" || host == "::" {

@@ -3,18 +3,21 @@ package spec
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
-
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/brokerconfig"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/validation"
 )
 
@@ -50,8 +53,8 @@ func TestBrokerTemplate(t *testing.T) {
 			"set -e",
 			`cd "${MESOS_SANDBOX:-.}"`,
 			"umask 077",
-			`printf '%s' "$KAFKA_SERVER_PROPERTIES" > server.properties`,
-			"unset KAFKA_SERVER_PROPERTIES",
+			`printf '%s' "${KAFKA_SERVER_PROPERTIES_B64_0-}" "${KAFKA_SERVER_PROPERTIES_B64_1-}" "${KAFKA_SERVER_PROPERTIES_B64_2-}" "${KAFKA_SERVER_PROPERTIES_B64_3-}" | base64 -d > server.properties`,
+			"unset KAFKA_SERVER_PROPERTIES_B64_0 KAFKA_SERVER_PROPERTIES_B64_1 KAFKA_SERVER_PROPERTIES_B64_2 KAFKA_SERVER_PROPERTIES_B64_3",
 			`JAVA_HOME="$(ls -d "$PWD"/jdk*/ "$PWD"/jre*/ 2>/dev/null | head -n 1)"`,
 			`export JAVA_HOME="${JAVA_HOME%/}"`,
 			`export PATH="$JAVA_HOME/bin:$PATH"`,
@@ -130,7 +133,7 @@ func TestLaunchRendersServerProperties(t *testing.T) {
 	if _, ok := parsed["broker.rack"]; ok {
 		t.Error("broker.rack must only be set when the placement refers to @zone")
 	}
-	if task.Env["KAFKA_SERVER_PROPERTIES"] != string(props) || task.Env["KAFKA_BROKER_PORT"] != "31005" || task.Ports[0].Port != 31005 {
+	if decoded := decodeChunks(t, task.Env); decoded != string(props) || task.Env["KAFKA_BROKER_PORT"] != "31005" || task.Ports[0].Port != 31005 {
 		t.Errorf("launch env/port not filled in: %v %v", task.Env["KAFKA_BROKER_PORT"], task.Ports)
 	}
 	if task.HealthCheck == nil || task.HealthCheck.Command != `exec bash -c 'exec 3<>"/dev/tcp/$0/$1"' agent-2.example 31005` {
@@ -138,7 +141,7 @@ func TestLaunchRendersServerProperties(t *testing.T) {
 	}
 	// The template itself is not modified by a launch.
 	tmpl, _ := s.Broker(2)
-	if _, ok := tmpl.Env["KAFKA_SERVER_PROPERTIES"]; ok || tmpl.HealthCheck.Command != "" {
+	if _, ok := tmpl.Env["KAFKA_SERVER_PROPERTIES_B64_0"]; ok || tmpl.HealthCheck.Command != "" {
 		t.Error("Launch leaked into the template")
 	}
 }
@@ -217,7 +220,7 @@ set -e
 dist="$(cd "$(dirname "$0")/.." && pwd)"
 cp "$1" "$dist/got.properties"
 printf '%s\n' "$@" > "$dist/got.args"
-printf '%s' "${KAFKA_SERVER_PROPERTIES-unset}" > "$dist/got.env"
+env | grep -c '^KAFKA_SERVER_PROPERTIES' > "$dist/got.env" || true
 printf '%s' "$KAFKA_HEAP_OPTS" > "$dist/got.heap"
 mkdir -p "$dist/logs"
 echo "[2024-01-01 00:00:00,000] INFO [KafkaServer id=$POD_INSTANCE_INDEX] started (kafka.server.KafkaServer)" >> "$dist/logs/server.log"
@@ -258,8 +261,8 @@ echo "[2024-01-01 00:00:00,000] INFO [KafkaServer id=$POD_INSTANCE_INDEX] starte
 	if strings.TrimSpace(string(args)) != filepath.Join(sandbox, "server.properties") {
 		t.Errorf("start script args = %q", args)
 	}
-	if e, _ := os.ReadFile(filepath.Join(dist, "got.env")); string(e) != "unset" {
-		t.Error("the rendered properties must not stay in the broker's environment")
+	if e, _ := os.ReadFile(filepath.Join(dist, "got.env")); strings.TrimSpace(string(e)) != "0" {
+		t.Errorf("the rendered properties must not stay in the broker's environment (%s variables left)", e)
 	}
 	if h, _ := os.ReadFile(filepath.Join(dist, "got.heap")); string(h) != "-Xms512M -Xmx512M" {
 		t.Errorf("KAFKA_HEAP_OPTS = %q", h)
@@ -312,4 +315,125 @@ func BenchmarkLaunch(b *testing.B) {
 		size = len(props)
 	}
 	b.ReportMetric(float64(size), "properties-bytes")
+}
+
+// decodeChunks joins and decodes the server.properties pieces of a
+// launch's environment, checking that they are numbered without gaps and
+// each within the bound.
+func decodeChunks(t *testing.T, env map[string]string) string {
+	t.Helper()
+	var encoded strings.Builder
+	n := 0
+	for ; ; n++ {
+		c, ok := env[EnvServerPropertiesChunk+strconv.Itoa(n)]
+		if !ok {
+			break
+		}
+		if len(c) > ServerPropertiesChunkBytes {
+			t.Errorf("piece %d is %d bytes, over %d", n, len(c), ServerPropertiesChunkBytes)
+		}
+		encoded.WriteString(c)
+	}
+	for k := range env {
+		if strings.HasPrefix(k, EnvServerPropertiesChunk) {
+			if i, err := strconv.Atoi(strings.TrimPrefix(k, EnvServerPropertiesChunk)); err != nil || i >= n {
+				t.Errorf("unexpected piece %s (pieces 0 to %d)", k, n-1)
+			}
+		}
+	}
+	if n > ServerPropertiesChunks {
+		t.Errorf("%d pieces, the command reads %d", n, ServerPropertiesChunks)
+	}
+	b, err := base64.StdEncoding.DecodeString(encoded.String())
+	if err != nil {
+		t.Fatalf("decoding the pieces: %v", err)
+	}
+	return string(b)
+}
+
+// TestDeliveryLimitsAgree checks the arithmetic the delivery relies on: the
+// largest server.properties fits the pieces, a piece with its name fits
+// one Linux environment string, and the stored configuration limit is the
+// state store's.
+func TestDeliveryLimitsAgree(t *testing.T) {
+	if need := base64.StdEncoding.EncodedLen(brokerconfig.MaxServerPropertiesBytes); need > ServerPropertiesChunks*ServerPropertiesChunkBytes {
+		t.Errorf("the largest server.properties needs %d base64 bytes, the pieces hold %d", need, ServerPropertiesChunks*ServerPropertiesChunkBytes)
+	}
+	const maxArgStrlen = 128 << 10 // MAX_ARG_STRLEN: 32 pages, NAME=value and its NUL
+	if l := len(EnvServerPropertiesChunk+"9=") + ServerPropertiesChunkBytes + 1; l > maxArgStrlen {
+		t.Errorf("a piece takes %d bytes of one environment string, over %d", l, maxArgStrlen)
+	}
+	if MaxStoredSpecBytes != state.MaxValueSize {
+		t.Errorf("MaxStoredSpecBytes %d != state.MaxValueSize %d", MaxStoredSpecBytes, state.MaxValueSize)
+	}
+}
+
+// TestLargeServerPropertiesReachTheBroker is issue 15's fault 3: a
+// 200,000-byte server_properties value (and a file at the very limit) used
+// to travel in one environment variable and fail every launch with
+// "argument list too long". The real start command runs through a real
+// exec with the launch's environment and the broker's start script gets
+// the whole file.
+func TestLargeServerPropertiesReachTheBroker(t *testing.T) {
+	for _, size := range []int{200_000, 0} { // 0: as large as the limits allow
+		t.Run(fmt.Sprintf("value of %d bytes", size), func(t *testing.T) {
+			s := mustParse(t, `{"brokers":{"kafka_version_path":"kafka_dev"}}`)
+			value := strings.Repeat("A", size)
+			if size == 0 {
+				// Fill the operator's whole budget: the largest file a broker can get.
+				s.Options.Kafka.ServerProperties = map[string]string{"custom.filler": "x"}
+				probe, err := s.ServerProperties(0, Site{Hostname: "127.0.0.1", Port: 9092})
+				if err != nil {
+					t.Fatal(err)
+				}
+				// probe holds the broker's own lines too, so this stays a
+				// few hundred bytes under the operator's budget.
+				value = strings.Repeat("A", brokerconfig.MaxServerPropertiesBytes-brokerconfig.ReservedBrokerBytes-len(probe)+1)
+			}
+			opts := s.Options
+			opts.Kafka.ServerProperties = map[string]string{"ssl.truststore.certificates": value}
+			s, err := Build(opts, testEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			task, props, err := s.Launch(0, Site{Hostname: "127.0.0.1", Port: 9092})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(props) < len(value) {
+				t.Fatalf("rendered %d bytes", len(props))
+			}
+			sandbox := t.TempDir()
+			bin := filepath.Join(sandbox, "kafka_dev", "bin")
+			if err := os.MkdirAll(bin, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			script := "#!/bin/sh\ncp \"$1\" \"$(dirname \"$0\")/../got.properties\"\n"
+			if err := os.WriteFile(filepath.Join(bin, "kafka-server-start.sh"), []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			env := []string{"PATH=" + os.Getenv("PATH"), "MESOS_SANDBOX=" + sandbox}
+			for k, v := range task.Env {
+				env = append(env, k+"="+v)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "/bin/sh", "-c", task.Command)
+			cmd.Env = env
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("task command: %v: %s", err, out)
+			}
+			got, err := os.ReadFile(filepath.Join(sandbox, "kafka_dev", "got.properties"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, props) {
+				t.Fatalf("the broker got %d bytes, want the %d rendered", len(got), len(props))
+			}
+			parsed, err := brokerconfig.Parse(got)
+			if err != nil || parsed["ssl.truststore.certificates"] != value {
+				t.Fatalf("the large value did not arrive whole (%d bytes, %v)", len(parsed["ssl.truststore.certificates"]), err)
+			}
+		})
+	}
 }

@@ -69,10 +69,20 @@ type ServiceSpec struct {
 
 // Parse is the whole path from an options body to a spec: decode on top of
 // defaults, validate and derive. The error, when not nil, is a
-// validation.Problems listing every problem.
+// validation.Problems listing every problem (up to
+// validation.MaxProblems), or a *TooLargeError when the options, once their
+// defaults are filled in, are larger than one stored configuration may be.
 func Parse(data []byte, defaults Options, env Environment) (ServiceSpec, error) {
 	opts, decodeProblems := DecodeOptions(data, defaults)
-	problems := append(validation.Problems{}, decodeProblems...)
+	if len(decodeProblems) == 0 {
+		// Before anything else looks at them: options the state store
+		// cannot hold are refused as too large, whatever else is wrong.
+		if err := checkStoredSize(opts); err != nil {
+			return ServiceSpec{}, err
+		}
+	}
+	var problems validation.Problems
+	problems.Merge("", decodeProblems)
 	// Validate what could be decoded too, so that one round trip shows
 	// every mistake; fields that failed to decode kept their default and
 	// are not judged twice.
@@ -83,7 +93,7 @@ func Parse(data []byte, defaults Options, env Environment) (ServiceSpec, error) 
 	if !bad["options"] {
 		for _, p := range opts.validateFor(env) {
 			if !bad[p.Field] {
-				problems = append(problems, p)
+				problems.Merge("", validation.Problems{p})
 			}
 		}
 	}
@@ -94,7 +104,7 @@ func Parse(data []byte, defaults Options, env Environment) (ServiceSpec, error) 
 }
 
 // Build validates options and derives the spec. The error, when not nil, is
-// a validation.Problems listing every problem.
+// a validation.Problems listing every problem, or a *TooLargeError.
 func Build(opts Options, env Environment) (ServiceSpec, error) {
 	if ps := opts.validateFor(env); len(ps) > 0 {
 		return ServiceSpec{}, ps
@@ -136,6 +146,10 @@ func build(opts Options, env Environment) (ServiceSpec, error) {
 	s.KafkaZookeeperURI = opts.Kafka.KafkaZookeeperURI
 	if s.KafkaZookeeperURI == "" && env.ZookeeperConnect != "" {
 		s.KafkaZookeeperURI = strings.TrimSuffix(env.ZookeeperConnect, "/") + s.ZNode
+	}
+	// The spec is what the configuration history stores.
+	if err := checkStoredSize(s); err != nil {
+		return ServiceSpec{}, err
 	}
 	return s, nil
 }

@@ -157,15 +157,15 @@ func TestValidationRules(t *testing.T) {
 		{"count zero", `{"brokers":{"count":0}}`, validation.Problems{p("brokers.count", "0", "must be at least 1")}},
 		{"count above reserved ids", `{"brokers":{"count":11},"kafka":{"reserved_broker_max_id":9}}`, validation.Problems{
 			p("brokers.count", "11", "must be at most 10: broker ids run from 0 to count-1 and must not exceed kafka.reserved_broker_max_id (9)")}},
-		{"cpus", `{"brokers":{"cpus":0.05}}`, validation.Problems{p("brokers.cpus", "0.05", "must be at least 0.1")}},
+		{"cpus", `{"brokers":{"cpus":0.05}}`, validation.Problems{p("brokers.cpus", "0.05", "must be between 0.1 and 1024")}},
 		{"mem and heap", `{"brokers":{"mem":0,"heap":{"size":0}}}`, validation.Problems{
-			p("brokers.mem", "0", "must be greater than 0 (MB)"),
+			p("brokers.mem", "0", "must be greater than 0 and at most 1048576 MB"),
 			p("brokers.heap.size", "0", "must be at least 1 MB")}},
 		{"heap above mem", `{"brokers":{"mem":1024,"heap":{"size":2048}}}`, validation.Problems{
 			p("brokers.heap.size", "2048", "must not exceed brokers.mem (1024 MB): the JVM heap lives inside the task's memory and the rest serves as page cache")}},
 		{"heap equal to mem is allowed", `{"brokers":{"mem":1024,"heap":{"size":1024}}}`, nil},
 		{"disk", `{"brokers":{"disk":-1,"disk_type":"SSD","disk_path":"../data"}}`, validation.Problems{
-			p("brokers.disk", "-1", "must be greater than 0 (MB)"),
+			p("brokers.disk", "-1", "must be greater than 0 and at most 1073741824 MB"),
 			p("brokers.disk_type", "SSD", "must be ROOT or MOUNT"),
 			p("brokers.disk_path", "../data", `must be a relative path inside the sandbox made of letters, digits, ".", "_", "-" and "/", without ".."`)}},
 		{"absolute disk path", `{"brokers":{"disk_path":"/var/lib/kafka"}}`, validation.Problems{
@@ -179,6 +179,43 @@ func TestValidationRules(t *testing.T) {
 		{"fixed port with MAX_PER 2", `{"service":{"placement_constraint":"hostname:MAX_PER:2"},"brokers":{"port":9092}}`, validation.Problems{
 			p("brokers.port", "9092", `a fixed broker port needs at most one broker per agent: set service.placement_constraint to [["hostname","UNIQUE"]] (or service.placement_strategy to NODE), or set brokers.port to 0 to take ports from offers`)}},
 		{"kill grace", `{"brokers":{"kill_grace_period":-1}}`, validation.Problems{p("brokers.kill_grace_period", "-1", "must not be negative")}},
+		// Upper bounds (issue 15): every number has one, named in its rule.
+		{"count 2147483647 with reserved ids up to it", `{"brokers":{"count":2147483647},"kafka":{"reserved_broker_max_id":2147483646}}`, validation.Problems{
+			p("brokers.count", "2147483647", "must be at most 1000")}},
+		{"count 1000 is the most", `{"brokers":{"count":1000}}`, nil},
+		{"count 1001", `{"brokers":{"count":1001},"kafka":{"reserved_broker_max_id":5000}}`, validation.Problems{
+			p("brokers.count", "1001", "must be at most 1000")}},
+		{"absurd resources", `{"brokers":{"cpus":1e308,"mem":1e308,"disk":1e308,"heap":{"size":2147483647}}}`, validation.Problems{
+			p("brokers.cpus", "1e+308", "must be between 0.1 and 1024"),
+			p("brokers.mem", "1e+308", "must be greater than 0 and at most 1048576 MB"),
+			p("brokers.heap.size", "2147483647", "must be at most 1048576 MB"),
+			p("brokers.disk", "1e+308", "must be greater than 0 and at most 1073741824 MB")}},
+		{"largest resources", `{"brokers":{"cpus":1024,"mem":1048576,"disk":1073741824,"heap":{"size":1048576}}}`, nil},
+		{"durations of 10^10 s", `{"service":{"readiness_check":{"interval":10000000000,"delay":10000000000,"timeout":10000000000},
+			"health_check":{"interval":10000000000,"delay":10000000000,"timeout":10000000000,"grace-period":10000000000,"max-consecutive-failures":10000000000}},
+			"brokers":{"kill_grace_period":10000000000}}`, validation.Problems{
+			p("service.readiness_check.interval", "10000000000", "must be at most 86400 seconds"),
+			p("service.readiness_check.delay", "10000000000", "must be at most 86400 seconds"),
+			p("service.readiness_check.timeout", "10000000000", "must be at most 86400 seconds"),
+			p("service.health_check.interval", "10000000000", "must be at most 86400 seconds"),
+			p("service.health_check.delay", "10000000000", "must be at most 86400 seconds"),
+			p("service.health_check.timeout", "10000000000", "must be at most 86400 seconds"),
+			p("service.health_check.grace-period", "10000000000", "must be at most 86400 seconds"),
+			p("service.health_check.max-consecutive-failures", "10000000000", "must be at most 1000"),
+			p("brokers.kill_grace_period", "10000000000", "must be at most 86400 seconds")}},
+		{"a day is the longest duration", `{"service":{"readiness_check":{"timeout":86400}},"brokers":{"kill_grace_period":86400}}`, nil},
+		{"long strings", `{"service":{"user":"` + strings.Repeat("u", 33) + `","region":"` + strings.Repeat("r", 256) + `",
+			"health_check":{"health-check-topic-prefix":"` + strings.Repeat("t", 201) + `"}},
+			"brokers":{"disk_path":"` + strings.Repeat("d", 256) + `","kafka_version_path":"` + strings.Repeat("k", 256) + `",
+			"kafka_uri":"https://example.org/` + strings.Repeat("x", 4096) + `"}}`, validation.Problems{
+			p("service.user", strings.Repeat("u", 33), "must be at most 32 bytes long; it is 33"),
+			p("service.region", validation.Shorten(strings.Repeat("r", 256), validation.MaxValueLength), "must be at most 255 bytes long; it is 256"),
+			p("service.health_check.health-check-topic-prefix", validation.Shorten(strings.Repeat("t", 201), validation.MaxValueLength), "must be at most 200 bytes long; it is 201"),
+			p("brokers.disk_path", validation.Shorten(strings.Repeat("d", 256), validation.MaxValueLength), "must be at most 255 bytes long; it is 256"),
+			p("brokers.kafka_uri", validation.Shorten("https://example.org/"+strings.Repeat("x", 4096), validation.MaxValueLength), "must be at most 4096 bytes long; it is 4116"),
+			p("brokers.kafka_version_path", validation.Shorten(strings.Repeat("k", 256), validation.MaxValueLength), "must be at most 255 bytes long; it is 256")}},
+		{"topic prefix characters", `{"service":{"health_check":{"health-check-topic-prefix":"a b"}}}`, validation.Problems{
+			p("service.health_check.health-check-topic-prefix", "a b", `must be letters, digits, ".", "_" and "-" (it starts Kafka topic names)`)}},
 		{"uris", `{"brokers":{"kafka_uri":"","kafka_version_path":"a/b","java_uri":"jre.tgz"}}`, validation.Problems{
 			p("brokers.kafka_uri", "", "is required: the URI the Mesos fetcher downloads (http, https, file, hdfs or s3 URL, or an absolute path)"),
 			p("brokers.kafka_version_path", "a/b", `must be the top folder of the Kafka tarball, such as kafka_2.13-3.9.1 (letters, digits, ".", "_" and "-")`),

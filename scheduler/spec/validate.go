@@ -35,6 +35,8 @@ var (
 	userPattern     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*\$?$`)
 	folderPattern   = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 	diskPathPattern = regexp.MustCompile(`^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$`)
+	// topicPrefixPattern is Kafka's legal topic name characters.
+	topicPrefixPattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 )
 
 // Validate checks every option and returns every problem found. It does not
@@ -81,6 +83,9 @@ func validateName(ps *validation.Problems, name string) {
 }
 
 func validateUser(ps *validation.Problems, user string) {
+	if tooLong(ps, "service.user", user, MaxUserLength) {
+		return
+	}
 	if !userPattern.MatchString(user) {
 		ps.Add("service.user", user, "must be a Unix user name such as nobody or root")
 	}
@@ -89,6 +94,10 @@ func validateUser(ps *validation.Problems, user string) {
 // validatePlacement checks placement_strategy and placement_constraint and
 // returns the effective constraints (and whether they could be worked out).
 func validatePlacement(ps *validation.Problems, s ServiceOptions) (placement.Constraints, bool) {
+	if tooLong(ps, "service.placement_constraint", s.PlacementConstraint, MaxURILength) ||
+		tooLong(ps, "service.region", s.Region, MaxPathLength) {
+		return nil, false
+	}
 	cs, err := effectivePlacement(s)
 	if err == nil {
 		return cs, true
@@ -164,9 +173,9 @@ func normalizeStrategy(s string) (string, error) {
 }
 
 func validateReadiness(ps *validation.Problems, r ReadinessCheckOptions) {
-	atLeast(ps, "service.readiness_check.interval", r.IntervalSeconds, minReadinessInterval, "seconds")
-	atLeast(ps, "service.readiness_check.delay", r.DelaySeconds, 0, "seconds")
-	atLeast(ps, "service.readiness_check.timeout", r.TimeoutSeconds, minReadinessTimeout, "seconds")
+	between(ps, "service.readiness_check.interval", r.IntervalSeconds, minReadinessInterval, MaxSeconds, "seconds")
+	between(ps, "service.readiness_check.delay", r.DelaySeconds, 0, MaxSeconds, "seconds")
+	between(ps, "service.readiness_check.timeout", r.TimeoutSeconds, minReadinessTimeout, MaxSeconds, "seconds")
 }
 
 func validateHealth(ps *validation.Problems, h HealthCheckOptions) {
@@ -179,41 +188,47 @@ func validateHealth(ps *validation.Problems, h HealthCheckOptions) {
 	default:
 		ps.Add("service.health_check.method", h.Method, "must be PORT or FUNCTIONAL")
 	}
-	atLeast(ps, "service.health_check.interval", h.IntervalSeconds, minHealthInterval, "seconds")
-	atLeast(ps, "service.health_check.delay", h.DelaySeconds, 0, "seconds")
-	atLeast(ps, "service.health_check.timeout", h.TimeoutSeconds, 1, "seconds")
-	atLeast(ps, "service.health_check.grace-period", h.GracePeriodSeconds, 0, "seconds")
-	atLeast(ps, "service.health_check.max-consecutive-failures", h.MaxConsecutiveFailures, 1, "")
+	between(ps, "service.health_check.interval", h.IntervalSeconds, minHealthInterval, MaxSeconds, "seconds")
+	between(ps, "service.health_check.delay", h.DelaySeconds, 0, MaxSeconds, "seconds")
+	between(ps, "service.health_check.timeout", h.TimeoutSeconds, 1, MaxSeconds, "seconds")
+	between(ps, "service.health_check.grace-period", h.GracePeriodSeconds, 0, MaxSeconds, "seconds")
+	between(ps, "service.health_check.max-consecutive-failures", h.MaxConsecutiveFailures, 1, MaxConsecutiveFailures, "")
+	if !tooLong(ps, "service.health_check.health-check-topic-prefix", h.TopicPrefix, MaxTopicPrefixLength) &&
+		h.TopicPrefix != "" && !topicPrefixPattern.MatchString(h.TopicPrefix) {
+		ps.Add("service.health_check.health-check-topic-prefix", h.TopicPrefix, `must be letters, digits, ".", "_" and "-" (it starts Kafka topic names)`)
+	}
 }
 
 func validateBrokers(ps *validation.Problems, b BrokerOptions, reservedMaxID int) {
-	atLeast(ps, "brokers.count", b.Count, 1, "")
-	if b.Count > reservedMaxID+1 && reservedMaxID >= 0 {
+	between(ps, "brokers.count", b.Count, 1, MaxBrokers, "")
+	if b.Count >= 1 && b.Count <= MaxBrokers && reservedMaxID >= 0 && b.Count > reservedMaxID+1 {
 		ps.Addf("brokers.count", strconv.Itoa(b.Count),
 			"must be at most %d: broker ids run from 0 to count-1 and must not exceed kafka.reserved_broker_max_id (%d)", reservedMaxID+1, reservedMaxID)
 	}
-	if b.CPUs < minCPUs || math.IsNaN(b.CPUs) || math.IsInf(b.CPUs, 0) {
-		ps.Addf("brokers.cpus", formatFloat(b.CPUs), "must be at least %g", minCPUs)
+	if b.CPUs < minCPUs || b.CPUs > MaxCPUs || math.IsNaN(b.CPUs) || math.IsInf(b.CPUs, 0) {
+		ps.Addf("brokers.cpus", formatFloat(b.CPUs), "must be between %g and %d", minCPUs, MaxCPUs)
 	}
-	positive(ps, "brokers.mem", b.Mem, "MB")
-	atLeast(ps, "brokers.heap.size", b.Heap.Size, 1, "MB")
+	betweenFloat(ps, "brokers.mem", b.Mem, 0, MaxMemMB, true, "MB")
+	between(ps, "brokers.heap.size", b.Heap.Size, 1, MaxMemMB, "MB")
 	if b.Heap.Size > 0 && b.Mem > 0 && float64(b.Heap.Size) > b.Mem {
 		ps.Addf("brokers.heap.size", strconv.Itoa(b.Heap.Size),
 			"must not exceed brokers.mem (%s MB): the JVM heap lives inside the task's memory and the rest serves as page cache", formatFloat(b.Mem))
 	}
-	positive(ps, "brokers.disk", b.Disk, "MB")
+	betweenFloat(ps, "brokers.disk", b.Disk, 0, MaxDiskMB, true, "MB")
 	if b.DiskType != "ROOT" && b.DiskType != "MOUNT" {
 		ps.Add("brokers.disk_type", b.DiskType, "must be ROOT or MOUNT")
 	}
-	if !diskPathPattern.MatchString(b.DiskPath) || hasDotDot(b.DiskPath) {
+	if !tooLong(ps, "brokers.disk_path", b.DiskPath, MaxPathLength) &&
+		(!diskPathPattern.MatchString(b.DiskPath) || hasDotDot(b.DiskPath)) {
 		ps.Add("brokers.disk_path", b.DiskPath, `must be a relative path inside the sandbox made of letters, digits, ".", "_", "-" and "/", without ".."`)
 	}
 	if b.Port < 0 || b.Port > maxPort {
 		ps.Add("brokers.port", strconv.Itoa(b.Port), "must be 0 (take a port from the offer) or a port number from 1 to 65535")
 	}
-	atLeast(ps, "brokers.kill_grace_period", b.KillGracePeriod, 0, "seconds")
+	between(ps, "brokers.kill_grace_period", b.KillGracePeriod, 0, MaxSeconds, "seconds")
 	validateURI(ps, "brokers.kafka_uri", b.KafkaURI, true)
-	if !folderPattern.MatchString(b.KafkaVersionPath) || b.KafkaVersionPath == "." || b.KafkaVersionPath == ".." {
+	if !tooLong(ps, "brokers.kafka_version_path", b.KafkaVersionPath, MaxPathLength) &&
+		(!folderPattern.MatchString(b.KafkaVersionPath) || b.KafkaVersionPath == "." || b.KafkaVersionPath == "..") {
 		ps.Add("brokers.kafka_version_path", b.KafkaVersionPath,
 			`must be the top folder of the Kafka tarball, such as kafka_2.13-3.9.1 (letters, digits, ".", "_" and "-")`)
 	}
@@ -225,6 +240,9 @@ func validateURI(ps *validation.Problems, field, uri string, required bool) {
 		if required {
 			ps.Add(field, "", "is required: the URI the Mesos fetcher downloads (http, https, file, hdfs or s3 URL, or an absolute path)")
 		}
+		return
+	}
+	if tooLong(ps, field, uri, MaxURILength) {
 		return
 	}
 	u, err := url.Parse(uri)
@@ -260,11 +278,11 @@ func atLeast(ps *validation.Problems, field string, v, minimum int, unit string)
 	ps.Add(field, strconv.Itoa(v), rule)
 }
 
-func positive(ps *validation.Problems, field string, v float64, unit string) {
-	if v > 0 && !math.IsInf(v, 0) {
-		return
+// formatFloat writes f in plain decimals ("2048", "0.5"), and in exponent
+// form only when plain decimals would be unreadably long ("1e+308").
+func formatFloat(f float64) string {
+	if math.Abs(f) >= 1e15 {
+		return strconv.FormatFloat(f, 'g', -1, 64)
 	}
-	ps.Add(field, formatFloat(v), "must be greater than 0 ("+unit+")")
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }
-
-func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -2,12 +2,34 @@
 // scheduler reports with: a list of problems, each naming the field, the value
 // that was given and the rule it broke, so that a caller can show all of them
 // at once instead of making an operator fix one mistake per round trip.
+//
+// A list of problems is bounded whatever the input: at most MaxProblems are
+// kept (then one more says that the rest were left out), and fields, values
+// and rules are cut to a bounded length, so that a hostile configuration
+// cannot make its own error message huge.
 package validation
 
 import (
 	"fmt"
 	"strings"
 )
+
+// Bounds on what one validation pass reports.
+const (
+	// MaxProblems is how many problems a Problems keeps; one more problem
+	// (Field "options") then says that further problems were left out.
+	MaxProblems = 100
+	// MaxFieldLength, MaxValueLength and MaxRuleLength bound the length in
+	// bytes of a problem's field, value and rule; longer ones are cut and
+	// marked with how long they were.
+	MaxFieldLength = 200
+	MaxValueLength = 200
+	MaxRuleLength  = 2000
+)
+
+// TruncatedRule is the rule of the problem that ends a list cut at
+// MaxProblems.
+var TruncatedRule = fmt.Sprintf("more problems were found and left out (at most %d are reported at once); fix these and send the options again", MaxProblems)
 
 // Problem is one broken rule in a piece of configuration.
 type Problem struct {
@@ -33,10 +55,52 @@ func (p Problem) String() string {
 // Problems means the configuration is valid.
 type Problems []Problem
 
-// Add records a problem.
+// Add records a problem. Past MaxProblems it only makes sure the list ends
+// with the problem that says more were left out.
 func (ps *Problems) Add(field, value, rule string) {
-	*ps = append(*ps, Problem{Field: field, Value: value, Rule: rule})
+	ps.add(Problem{Field: field, Value: value, Rule: rule})
 }
+
+func (ps *Problems) add(p Problem) {
+	switch n := len(*ps); {
+	case n < MaxProblems:
+		*ps = append(*ps, Problem{
+			Field: Shorten(p.Field, MaxFieldLength),
+			Value: Shorten(p.Value, MaxValueLength),
+			Rule:  Shorten(p.Rule, MaxRuleLength),
+		})
+	default:
+		ps.LeftOut()
+	}
+}
+
+// Full reports whether the list holds MaxProblems problems already, so that
+// a caller walking a large input can stop looking for more.
+func (ps Problems) Full() bool { return len(ps) >= MaxProblems }
+
+// LeftOut records that further problems were found but not added because
+// the list is full: it ends the list with the truncation marker (once).
+func (ps *Problems) LeftOut() {
+	if len(*ps) == MaxProblems {
+		*ps = append(*ps, Problem{Field: "options", Rule: TruncatedRule})
+	}
+}
+
+// Shorten cuts s to at most limit bytes (on a UTF-8 boundary), saying how
+// long it was: "aaaa… (1048576 bytes)".
+func Shorten(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	suffix := fmt.Sprintf("… (%d bytes)", len(s))
+	cut := max(limit-len(suffix), 0)
+	for cut > 0 && !utf8RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + suffix
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // Addf records a problem whose rule is built from a format string.
 func (ps *Problems) Addf(field, value, format string, args ...any) {
@@ -47,10 +111,16 @@ func (ps *Problems) Addf(field, value, format string, args ...any) {
 // each field name.
 func (ps *Problems) Merge(prefix string, other Problems) {
 	for _, p := range other {
+		if p.Rule == TruncatedRule {
+			// other was cut: so is ps by now (other held MaxProblems
+			// problems before its marker), and add appends the marker.
+			ps.add(p)
+			continue
+		}
 		if prefix != "" {
 			p.Field = prefix + "." + p.Field
 		}
-		*ps = append(*ps, p)
+		ps.add(p)
 	}
 }
 

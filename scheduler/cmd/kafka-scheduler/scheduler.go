@@ -12,9 +12,47 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/httpapi"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/manager"
 )
+
+// httpLimits bound what one client can hold of the API server: time to send
+// a request's headers and its whole body, time to be answered, time an idle
+// keep-alive connection stays open, and the size of the headers. A client
+// that stalls (a body that declares 1,000 bytes and sends 10) is cut off at
+// the read timeout: the handler reading the body gets a timeout and answers
+// 408, and the connection is closed.
+type httpLimits struct {
+	readHeader, read, write, idle time.Duration
+	maxHeaderBytes                int
+}
+
+// apiLimits are the limits of the REST API. Read: a 1 MiB body (the
+// largest the API takes) arrives in 30 s at 35 KB/s. Write: no handler waits
+// on anything slow (plan waits are the client's polling), so a minute is
+// ample for an answer. Header: 64 KiB holds any token and query the API
+// takes.
+var apiLimits = httpLimits{
+	readHeader:     10 * time.Second,
+	read:           30 * time.Second,
+	write:          60 * time.Second,
+	idle:           120 * time.Second,
+	maxHeaderBytes: 64 << 10,
+}
+
+// newHTTPServer is the API's http.Server with limits applied.
+func newHTTPServer(h http.Handler, limits httpLimits, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: limits.readHeader,
+		ReadTimeout:       limits.read,
+		WriteTimeout:      limits.write,
+		IdleTimeout:       limits.idle,
+		MaxHeaderBytes:    limits.maxHeaderBytes,
+		// net/http logs TLS handshake errors and the like here.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
 
 // apiServer is the REST API as both modes serve it.
 type apiServer struct {
@@ -32,10 +70,7 @@ func serveScheduler(ctx context.Context, m *manager.Manager, srv apiServer, log 
 	if err := m.Start(ctx); err != nil {
 		return err
 	}
-	server := &http.Server{
-		Handler:           api.NewHandler(api.Config{Backend: m, Token: srv.token, Logger: log}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	server := newHTTPServer(httpapi.NewHandler(httpapi.Config{Backend: httpapi.ForManager(m), Token: srv.token, Logger: log}), apiLimits, log)
 	serveErr := make(chan error, 1)
 	go func() {
 		if srv.certFile != "" {

@@ -105,6 +105,10 @@ func longStringOpt(json, key string, v *string, lo int64) option {
 		key:   key,
 		value: func() (string, bool) { return strings.TrimSpace(*v), true },
 		check: func(ps *validation.Problems) {
+			if len(*v) > MaxStringLength {
+				ps.Addf(json, *v, "must be at most %d bytes long; it is %d", MaxStringLength, len(*v))
+				return
+			}
 			n, err := strconv.ParseInt(strings.TrimSpace(*v), 10, 64)
 			if err != nil {
 				ps.Add(json, *v, "must be a whole number between -9223372036854775808 and 9223372036854775807, written as a JSON string")
@@ -156,6 +160,10 @@ func stringOpt(json, key string, v *string, optional bool, rule func(string) str
 				if !optional {
 					ps.Add(json, *v, "must not be empty")
 				}
+				return
+			}
+			if len(s) > MaxStringLength {
+				ps.Addf(json, s, "must be at most %d bytes long; it is %d", MaxStringLength, len(s))
 				return
 			}
 			if r := rule(s); r != "" {

@@ -16,7 +16,11 @@ func escapeKey(k string) string { return escape(k, true) }
 func escapeValue(v string) string { return escape(v, false) }
 
 func escape(s string, key bool) string {
+	if !needsEscape(s, key) {
+		return s
+	}
 	var b strings.Builder
+	b.Grow(len(s))
 	for i, r := range s {
 		switch {
 		case r == '\\':
@@ -43,6 +47,23 @@ func escape(s string, key bool) string {
 		}
 	}
 	return b.String()
+}
+
+// needsEscape is false when escape would return s unchanged (the common
+// case, checked without allocating).
+func needsEscape(s string, key bool) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c < 0x20 || c > 0x7e || c == '\\':
+			return true
+		case c == ' ' && (key || i == 0):
+			return true
+		case key && (c == '=' || c == ':' || c == '#' || c == '!'):
+			return true
+		}
+	}
+	return false
 }
 
 // Parse reads a Java properties file as Kafka does (ISO-8859-1 bytes,

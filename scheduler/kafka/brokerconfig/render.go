@@ -3,6 +3,7 @@ package brokerconfig
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"sort"
 	"strconv"
@@ -40,25 +41,27 @@ func (b Broker) Validate(s Settings) validation.Problems {
 	if b.ID < 0 || b.ID > s.ReservedBrokerMaxID {
 		ps.Addf("broker.id", strconv.Itoa(b.ID), "must be between 0 and reserved_broker_max_id (%d)", s.ReservedBrokerMaxID)
 	}
-	if b.ListenHost != "" && !validHost(b.ListenHost) {
-		ps.Add("broker.listen_host", b.ListenHost, "must be a host name or IP address, or empty to bind every interface")
+	if b.ListenHost != "" && (len(b.ListenHost) > MaxHostLength || !validHost(b.ListenHost)) {
+		ps.Addf("broker.listen_host", b.ListenHost, "must be a host name or IP address of at most %d characters, or empty to bind every interface", MaxHostLength)
 	}
 	switch {
 	case strings.TrimSpace(b.AdvertisedHost) == "":
 		ps.Add("broker.advertised_host", b.AdvertisedHost, "must not be empty: clients connect to this address")
 	case isUnspecifiedIP(b.AdvertisedHost):
 		ps.Add("broker.advertised_host", b.AdvertisedHost, "must be a concrete address, not a wildcard: clients connect to it")
-	case !validHost(b.AdvertisedHost):
-		ps.Add("broker.advertised_host", b.AdvertisedHost, "must be a host name or IP address")
+	case len(b.AdvertisedHost) > MaxHostLength || !validHost(b.AdvertisedHost):
+		ps.Addf("broker.advertised_host", b.AdvertisedHost, "must be a host name or IP address of at most %d characters", MaxHostLength)
 	}
 	if b.Port < 1 || b.Port > 65535 {
 		ps.Add("broker.port", strconv.Itoa(b.Port), "must be between 1 and 65535")
 	}
-	if strings.TrimSpace(b.LogDir) == "" || strings.ContainsAny(b.LogDir, ",\r\n") {
-		ps.Add("broker.log_dir", b.LogDir, "must be one directory path without commas or line breaks")
+	if strings.TrimSpace(b.LogDir) == "" || strings.ContainsAny(b.LogDir, ",\r\n") || len(b.LogDir) > MaxLogDirLength {
+		ps.Addf("broker.log_dir", b.LogDir, "must be one directory path of at most %d bytes without commas or line breaks", MaxLogDirLength)
 	}
 	if s.KafkaZookeeperURI == "" {
-		if rule := zookeeperConnectRule(b.ZookeeperConnect); rule != "" {
+		if len(b.ZookeeperConnect) > MaxZookeeperConnectLength {
+			ps.Addf("broker.zookeeper_connect", b.ZookeeperConnect, "must be at most %d bytes long", MaxZookeeperConnectLength)
+		} else if rule := zookeeperConnectRule(b.ZookeeperConnect); rule != "" {
 			ps.Add("broker.zookeeper_connect", b.ZookeeperConnect, rule)
 		}
 	}
@@ -103,9 +106,17 @@ func Render(s Settings, b Broker) ([]byte, error) {
 	}
 	writeGroup(&out, "ZooKeeper", zk)
 
-	writeGroup(&out, "Service options (kafka section)", s.namedProperties())
+	writeGroup(&out, groupNamed, s.namedProperties())
 	if len(s.ServerProperties) > 0 {
-		writeGroup(&out, "Extra properties (kafka.server_properties)", s.extraProperties())
+		writeGroup(&out, groupExtra, s.extraProperties())
+	}
+	if out.Len() > MaxServerPropertiesBytes {
+		// Validate and the bounds on Broker keep this from happening; if it
+		// ever does, refuse rather than hand a broker a file it cannot get.
+		var ps validation.Problems
+		ps.Addf("kafka.server_properties", "", "the rendered server.properties of broker %d is %d bytes, over the %d-byte limit; remove or shorten properties",
+			b.ID, out.Len(), MaxServerPropertiesBytes)
+		return nil, ps
 	}
 	return out.Bytes(), nil
 }
@@ -143,7 +154,21 @@ func sortProperties(props []property) {
 	sort.Slice(props, func(i, j int) bool { return props[i].key < props[j].key })
 }
 
-func writeGroup(out *bytes.Buffer, title string, props []property) {
+// Group titles of the rendered file.
+const (
+	groupNamed = "Service options (kafka section)"
+	groupExtra = "Extra properties (kafka.server_properties)"
+)
+
+// propertyWriter is where writeGroup writes: a buffer, or a counter when
+// only the size matters.
+type propertyWriter interface {
+	io.Writer
+	io.StringWriter
+	io.ByteWriter
+}
+
+func writeGroup(out propertyWriter, title string, props []property) {
 	fmt.Fprintf(out, "\n############################# %s #############################\n", title)
 	for _, p := range props {
 		out.WriteString(escapeKey(p.key))

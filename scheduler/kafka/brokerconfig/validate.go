@@ -43,11 +43,14 @@ func (s Settings) Validate() validation.Problems {
 	}
 	s.checkCrossField(&ps)
 	if s.KafkaZookeeperURI != "" {
-		if rule := zookeeperConnectRule(s.KafkaZookeeperURI); rule != "" {
+		if len(s.KafkaZookeeperURI) > MaxStringLength {
+			ps.Addf("kafka_zookeeper_uri", s.KafkaZookeeperURI, "must be at most %d bytes long; it is %d", MaxStringLength, len(s.KafkaZookeeperURI))
+		} else if rule := zookeeperConnectRule(s.KafkaZookeeperURI); rule != "" {
 			ps.Add("kafka_zookeeper_uri", s.KafkaZookeeperURI, rule)
 		}
 	}
 	s.checkServerProperties(&ps)
+	s.checkRenderedSize(&ps)
 	return ps
 }
 
@@ -86,6 +89,9 @@ var propertyKeyPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // checkServerProperties validates the free-form extra properties.
 func (s Settings) checkServerProperties(ps *validation.Problems) {
+	if n := len(s.ServerProperties); n > MaxServerProperties {
+		ps.Addf("server_properties", fmt.Sprintf("%d keys", n), "must have at most %d keys", MaxServerProperties)
+	}
 	named := s.namedKeys()
 	keys := make([]string, 0, len(s.ServerProperties))
 	for k := range s.ServerProperties {
@@ -93,9 +99,15 @@ func (s Settings) checkServerProperties(ps *validation.Problems) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
+		if ps.Full() {
+			ps.LeftOut()
+			return
+		}
 		field := "server_properties." + k
 		v := s.ServerProperties[k]
 		switch {
+		case len(k) > MaxPropertyKeyLength:
+			ps.Addf("server_properties", k, "keys must be at most %d characters long; this one has %d", MaxPropertyKeyLength, len(k))
 		case !propertyKeyPattern.MatchString(k):
 			ps.Add("server_properties", k, "keys must be Kafka property names: letters, digits, '.', '_' and '-', starting with a letter or digit")
 		case ownedKeys[k] != "":

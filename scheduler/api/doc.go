@@ -1,0 +1,70 @@
+// Package api is the scheduler's REST contract: the wire types of every
+// request and answer, the error shape, and Client, a typed Go client of the
+// API. It uses the standard library only, so that the Terraform provider,
+// tests, scripts and any CLI can import it without the scheduler (package
+// httpapi serves this contract; it converts the scheduler's domain values
+// into these types).
+//
+// # Using the client
+//
+//	c, err := api.NewClient(api.ClientConfig{Endpoint: "http://127.0.0.1:8080", Token: token})
+//	res, err := c.PutService(ctx, "kafka", json.RawMessage(`{"brokers":{"count":3}}`), api.PutOptions{})
+//	plan, err := c.WaitPlan(ctx, "kafka", "deploy", api.WaitOptions{}) // bound ctx with a deadline
+//
+// Every call takes a context; each attempt is bounded by
+// ClientConfig.RequestTimeout as well. Calls are retried with jittered,
+// doubling backoff after connection errors (a call that is not idempotent
+// only when it never reached the server), after 429 and 503 (honouring
+// Retry-After), and after other 5xx answers for idempotent calls. An
+// answer with an unexpected status is an *Error carrying the status, the
+// server's message and, for invalid options, every problem (ProblemsOf);
+// IsNotFound, IsConflict and IsPreconditionFailed test for the common
+// cases. WaitPlan returns a *PlanError as soon as a plan is in ERROR and a
+// *WaitError, naming the steps still waiting and why, when its context
+// ends first.
+//
+// # Routes
+//
+// Tokens travel as "Authorization: token=<t>" (DC/OS) or
+// "Authorization: Bearer <t>"; without the right one every route but the
+// two health routes answers 401. Service names may hold folders
+// ("prod/kafka"), written either escaped in one segment ("prod%2Fkafka";
+// the client does this) or as plain segments. Errors are JSON ErrorBody
+// everywhere. Every route answers 401 without the token, 404 for an unknown
+// service, and 503 when the state store is unavailable.
+//
+//	GET    /v1/health                          200 scheduler liveness, no token
+//
+//	Management (Client.Services, PutService, GetService, DeleteService, PreviewService)
+//	GET    /v1/services                        200 []ServiceSummary
+//	PUT    /v1/services/{name}                 201 installed, 200 updated or no-op: PutResult;
+//	                                           400 invalid options (every problem), 409 while
+//	                                           uninstalling, 413 body over 1 MiB
+//	GET    /v1/services/{name}                 200 ServiceDetail
+//	DELETE /v1/services/{name}                 202 uninstall started (runs in the background)
+//	POST   /v1/services/{name}/preview         200 Preview; 400 as PUT; changes nothing
+//
+//	Per service, DC/OS compatible, under /service/{name}
+//	GET    /v1/plans                           200 plan names
+//	GET    /v1/plans/{plan}                    Plan: 200 COMPLETE, 202 in progress, 417 ERROR; 404
+//	POST   /v1/plans/{plan}/{command}          200 Message; 208 already done; 400 bad parameters;
+//	                                           404 unknown plan, phase, step or command
+//	                                           (continue, interrupt, forceComplete, restart,
+//	                                           start, stop; ?phase=&step= names or ids)
+//	GET    /v1/plan ; /v1/plan/{command} ; PUT|POST /v1/plan?cmd=   legacy deploy-plan aliases
+//	GET    /v1/pod                             200 pod instance names
+//	GET    /v1/pod/status                      200 PodsStatus
+//	GET    /v1/pod/{pod}/status                200 PodInstance; 404
+//	GET    /v1/pod/{pod}/info                  200 []PodTaskInfo; 404
+//	GET    /v1/endpoints                       200 endpoint names
+//	GET    /v1/endpoints/{name}                200 Endpoint (broker) or text (zookeeper); 404
+//	GET    /v1/configurations                  200 ids
+//	GET    /v1/configurations/targetId         200 ["<id>"]
+//	GET    /v1/configurations/{id} ; /target   200 the configuration; 400 not a UUID; 404
+//	GET    /v1/state/frameworkId               200 [id]
+//	GET    /v1/state/properties[/{name}]       200 names or the JSON value; 404
+//	GET    /v1/health                          Health, the code is the status (200 RUNNING,
+//	                                           202, 204 DEPLOYING_PENDING, 207, 208, 318, 500); no token
+//	GET    /v1/metrics ; /v1/metrics/prometheus     codahale JSON ; Prometheus text
+//	GET    /v1/debug/offers ; /v2/debug/offers      200 []OfferOutcome, newest first
+package api

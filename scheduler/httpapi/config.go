@@ -1,0 +1,103 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// configRoutes registers the configurations API (dcos-commons
+// ConfigResource).
+func (s *server) configRoutes(r chi.Router) {
+	r.Get("/v1/configurations", s.with(s.listConfigurations))
+	r.Get("/v1/configurations/targetId", s.with(s.targetConfigurationID))
+	r.Get("/v1/configurations/target", s.with(s.targetConfiguration))
+	r.Get("/v1/configurations/{id}", s.with(s.getConfiguration))
+}
+
+// stateRoutes registers the read side of the state API (dcos-commons
+// StateResource).
+func (s *server) stateRoutes(r chi.Router) {
+	r.Get("/v1/state/frameworkId", s.with(s.frameworkID))
+	r.Get("/v1/state/properties", s.with(s.listProperties))
+	r.Get("/v1/state/properties/{name}", s.with(s.getProperty))
+}
+
+// uuidPattern is the textual form of a UUID, as configuration ids are.
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+func (s *server) listConfigurations(w http.ResponseWriter, r *http.Request, svc Service) {
+	ids, err := svc.ConfigurationIDs(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, nonNil(ids))
+}
+
+// targetConfigurationID answers ["<id>"], a one-element array as in DC/OS.
+func (s *server) targetConfigurationID(w http.ResponseWriter, r *http.Request, svc Service) {
+	id, err := svc.TargetConfigurationID(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, []string{id})
+}
+
+func (s *server) targetConfiguration(w http.ResponseWriter, r *http.Request, svc Service) {
+	id, err := svc.TargetConfigurationID(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeConfiguration(w, r, svc, id)
+}
+
+func (s *server) getConfiguration(w http.ResponseWriter, r *http.Request, svc Service) {
+	id := pathParam(r, "id")
+	if !uuidPattern.MatchString(id) {
+		s.fail(w, r, badRequest(fmt.Sprintf("invalid configuration id %q: it must be a UUID (list them with GET /v1/configurations)", id)))
+		return
+	}
+	s.writeConfiguration(w, r, svc, id)
+}
+
+func (s *server) writeConfiguration(w http.ResponseWriter, r *http.Request, svc Service, id string) {
+	cfg, err := svc.Configuration(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeRawJSON(w, http.StatusOK, cfg)
+}
+
+// frameworkID answers ["<id>"], or 404 before the first subscription.
+func (s *server) frameworkID(w http.ResponseWriter, r *http.Request, svc Service) {
+	id := svc.FrameworkID()
+	if id == "" {
+		writeError(w, http.StatusNotFound, "Framework ID not found: "+serviceName(r.Context())+" has not registered with Mesos yet")
+		return
+	}
+	writeJSON(w, http.StatusOK, []string{id})
+}
+
+func (s *server) listProperties(w http.ResponseWriter, r *http.Request, svc Service) {
+	names, err := svc.PropertyNames(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, nonNil(names))
+}
+
+func (s *server) getProperty(w http.ResponseWriter, r *http.Request, svc Service) {
+	value, err := svc.Property(r.Context(), pathParam(r, "name"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeRawJSON(w, http.StatusOK, value)
+}

@@ -1,0 +1,27 @@
+package rollout
+
+import "slices"
+
+// RestartOrder lists the brokers of u that restart, by broker id, with the
+// active controller last. controller is the controller's broker id, or -1
+// when it is not known (Kafka unreachable): the order is then by id alone,
+// and the gate that checks each restart will wait for Kafka anyway.
+func RestartOrder(u Update, controller int) []int {
+	var ids []int
+	controllerRestarts := false
+	for _, b := range u.Brokers {
+		if b.Action != Restart {
+			continue
+		}
+		if b.ID == controller {
+			controllerRestarts = true
+			continue
+		}
+		ids = append(ids, b.ID)
+	}
+	slices.Sort(ids)
+	if controllerRestarts {
+		ids = append(ids, controller)
+	}
+	return ids
+}
