@@ -108,6 +108,11 @@ func (e *ConflictError) Error() string {
 // was changed.
 var ErrCannotReassign = errors.New("the cluster cannot reassign the partitions")
 
+// ErrNotReady is wrapped by errors saying that a cluster's brokers are not
+// there to answer yet (a service still deploying); callers should try
+// again later. KindOf gives KindUnavailable.
+var ErrNotReady = errors.New("the brokers are not ready")
+
 // ErrorKind sorts errors for callers that must answer with a status (the
 // REST API): what the caller did wrong, what is missing, what conflicts with
 // the cluster's state, and what is the cluster's fault.
@@ -156,6 +161,8 @@ func KindOf(err error) ErrorKind {
 		return KindConflict
 	case errors.Is(err, ErrUnknownBroker):
 		return KindNotFound
+	case errors.Is(err, ErrNotReady):
+		return KindUnavailable
 	case errors.As(err, &ke):
 		return kindOfCode(ke)
 	case errors.Is(err, context.DeadlineExceeded):

@@ -42,47 +42,64 @@ func (c *Client) SetReplicationFactor(ctx context.Context, name string, rf int16
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.ReassignTimeout)
 	defer cancel()
-	reqCtx, reqCancel := c.deadline(ctx)
-	target, err := c.planReplicationChange(reqCtx, name, rf)
-	if err == nil && len(target) > 0 {
-		err = c.reassign(reqCtx, name, target)
+	// Twice at most: the second round changes what a reassignment that
+	// was already running (and waited for) left to change.
+	for range 2 {
+		reqCtx, reqCancel := c.deadline(ctx)
+		target, running, err := c.planReplicationChange(reqCtx, name, rf)
+		if err == nil && len(target) > 0 && !running {
+			err = c.reassign(reqCtx, name, target)
+		}
+		reqCancel()
+		if err != nil || len(target) == 0 {
+			return err
+		}
+		if err := c.waitReassigned(ctx, name, target); err != nil {
+			return err
+		}
+		if !running {
+			break
+		}
 	}
-	reqCancel()
-	if err != nil || len(target) == 0 {
-		return err
-	}
-	if err := c.waitReassigned(ctx, name, target); err != nil {
-		return err
-	}
-	c.log.Debug("changed replication factor", "topic", name, "replication_factor", rf, "partitions", len(target))
+	c.log.Debug("changed replication factor", "topic", name, "replication_factor", rf)
 	return nil
 }
 
 // planReplicationChange reads the topic and the live brokers and returns
-// the new replicas of each partition that must change.
-func (c *Client) planReplicationChange(ctx context.Context, name string, rf int16) (map[int32][]int32, error) {
+// the new replicas of each partition that must change, or (running) the
+// targets of a reassignment to rf already under way.
+func (c *Client) planReplicationChange(ctx context.Context, name string, rf int16) (target map[int32][]int32, running bool, err error) {
 	md, err := c.freshMetadata(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("changing the replication factor of topic %q: %w", name, err)
+		return nil, false, fmt.Errorf("changing the replication factor of topic %q: %w", name, err)
 	}
 	t, err := md.topic(name)
 	if err != nil {
-		return nil, kafkaErr("changing the replication factor of topic", name, err, "")
+		return nil, false, kafkaErr("changing the replication factor of topic", name, err, "")
 	}
 	if err := checkReplicationFits(rf, md); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	target := PlanReplicas(t.Partitions, md.liveIDs(), int(rf))
+	target = PlanReplicas(t.Partitions, md.liveIDs(), int(rf))
 	if len(target) == 0 {
-		return nil, nil
+		return nil, false, nil
 	}
-	if ongoing, err := c.reassigning(ctx, name); err != nil {
-		return nil, err
-	} else if len(ongoing) > 0 {
-		return nil, fmt.Errorf("changing the replication factor of topic %q: %w: partitions %v are already being reassigned; wait until that is done",
-			name, ErrCannotReassign, ongoing)
+	ongoing, err := c.reassigning(ctx, name)
+	if err != nil {
+		return nil, false, err
 	}
-	return target, nil
+	if len(ongoing) == 0 {
+		return target, false, nil
+	}
+	// A reassignment to this replication factor already runs (an earlier
+	// call that timed out, say): wait for it instead of refusing.
+	for p, replicas := range ongoing {
+		if len(replicas) != int(rf) {
+			return nil, false, fmt.Errorf("changing the replication factor of topic %q: %w: partition %d is already being reassigned to %v; wait until that is done",
+				name, ErrCannotReassign, p, replicas)
+		}
+	}
+	return ongoing, true, nil
 }
 
 // reassign sends the new replicas.
@@ -136,8 +153,9 @@ func sortedReassignResponses(m map[int32]kadm.AlterPartitionAssignmentsResponse)
 	return out
 }
 
-// reassigning lists the partitions of the topic being reassigned now.
-func (c *Client) reassigning(ctx context.Context, name string) ([]int32, error) {
+// reassigning returns the target replicas of each partition of the topic
+// being reassigned now.
+func (c *Client) reassigning(ctx context.Context, name string) (map[int32][]int32, error) {
 	resps, err := c.adm.ListPartitionReassignments(ctx, kadm.TopicsSet{name: nil})
 	if err != nil {
 		if unsupported(err) {
@@ -150,11 +168,16 @@ func (c *Client) reassigning(ctx context.Context, name string) ([]int32, error) 
 		}
 		return nil, fmt.Errorf("listing the reassignments of topic %q: %w", name, err)
 	}
-	var out []int32
-	for p := range resps[name] {
-		out = append(out, p)
+	out := map[int32][]int32{}
+	for p, r := range resps[name] {
+		var target []int32
+		for _, id := range r.Replicas {
+			if !slices.Contains(r.RemovingReplicas, id) {
+				target = append(target, id)
+			}
+		}
+		out[p] = target
 	}
-	slices.Sort(out)
 	return out, nil
 }
 
