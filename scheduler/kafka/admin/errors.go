@@ -167,7 +167,7 @@ func KindOf(err error) ErrorKind {
 		return kindOfCode(ke)
 	case errors.Is(err, context.DeadlineExceeded):
 		return KindTimeout
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, kgo.ErrClientClosed), errors.As(err, &netErr):
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, kgo.ErrClientClosed), errors.As(err, &netErr), kgo.IsRetryableBrokerErr(err):
 		return KindUnavailable
 	}
 	return KindInternal
