@@ -135,10 +135,18 @@ func (s *server) failKafka(w http.ResponseWriter, r *http.Request, err error) {
 	case admin.KindTimeout:
 		code = http.StatusGatewayTimeout
 	}
+	msg := err.Error()
+	if errors.Is(err, kerr.TopicDeletionDisabled) {
+		// DC/OS's ZooKeeper-era tool "marked" such a topic and nothing
+		// happened; over the Kafka protocol the brokers refuse, so say
+		// how to allow it.
+		msg += fmt.Sprintf(`; to allow deleting topics, set "delete_topic_enable": true in the kafka options of service %s (PUT /v1/services/%s), which rolls the brokers`,
+			serviceName(r.Context()), serviceName(r.Context()))
+	}
 	if code >= http.StatusInternalServerError {
 		s.log.Warn("topic request failed", "method", r.Method, "path", r.URL.Path, "status", code, "error", err)
 	}
-	writeJSON(w, code, api.ErrorBody{Message: err.Error()})
+	writeJSON(w, code, api.ErrorBody{Message: msg})
 }
 
 // DC/OS endpoints. Their messages are what Kafka's tools print.

@@ -433,3 +433,30 @@ func TestKcatSeesTopicsMadeThroughTheAPI(t *testing.T) {
 		t.Errorf("the API counts %d records after kcat produced 3: %v", total, offsets)
 	}
 }
+
+func TestDeletingWhenTheBrokersForbidItSaysHowToAllowIt(t *testing.T) {
+	settings := brokerconfig.DefaultSettings() // delete.topic.enable=false, as DC/OS
+	cluster := devkafkatest.StartCluster(t, tarball, 1, settings)
+	adm, err := admin.New(admin.Config{Brokers: cluster.Bootstrap()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(adm.Close)
+	b := newFakeBackend()
+	b.kafka = func(string) (Kafka, error) { return adm, nil }
+	c := newTestClient(t, b)
+	ctx := topicContext(t)
+	if _, err := c.DCOSCreateTopic(ctx, "kafka", "keep", 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DCOSDeleteTopic(ctx, "kafka", "keep")
+	if !api.IsConflict(err) || !strings.Contains(err.Error(), "TOPIC_DELETION_DISABLED") || !strings.Contains(err.Error(), `"delete_topic_enable": true`) {
+		t.Errorf("DC/OS delete with deletion disabled: %v", err)
+	}
+	if err := c.DeleteTopic(ctx, "kafka", "keep"); !api.IsConflict(err) {
+		t.Errorf("JSON delete with deletion disabled: %v", err)
+	}
+	if names, err := c.DCOSTopicNames(ctx, "kafka"); err != nil || !slices.Equal(names, []string{"keep"}) {
+		t.Errorf("the topic must still be there: %v %v", names, err)
+	}
+}
