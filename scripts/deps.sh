@@ -24,11 +24,11 @@ as_root() {
   fi
 }
 
-if ! command -v java >/dev/null 2>&1 || [ ! -f "$zookeeper_jar" ]; then
-  echo "deps: installing Java and ZooKeeper from Debian packages"
+if ! command -v java >/dev/null 2>&1 || [ ! -f "$zookeeper_jar" ] || ! command -v kcat >/dev/null 2>&1; then
+  echo "deps: installing Java, ZooKeeper and kcat from Debian packages"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    default-jre-headless zookeeper >/dev/null
+    default-jre-headless zookeeper kcat >/dev/null
 fi
 
 # terraform test (the example module's tests) needs terraform 1.6 or later.
