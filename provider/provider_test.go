@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -24,7 +25,7 @@ func TestProviderServesItsSchema(t *testing.T) {
 	for _, a := range resp.Provider.Block.Attributes {
 		attrs[a.Name] = a
 	}
-	for _, name := range []string{"endpoint", "token", "ca_cert_pem", "insecure_skip_verify"} {
+	for _, name := range []string{"endpoint", "token", "ca_cert_pem", "insecure_skip_verify", "request_timeout", "max_retries"} {
 		if attrs[name] == nil {
 			t.Errorf("provider schema lacks %q", name)
 		}
@@ -32,47 +33,85 @@ func TestProviderServesItsSchema(t *testing.T) {
 	if attrs["token"] != nil && !attrs["token"].Sensitive {
 		t.Error("token must be sensitive")
 	}
+	if resp.ResourceSchemas["kafka_cluster"] == nil || resp.DataSourceSchemas["kafka_cluster"] == nil {
+		t.Errorf("the provider must serve the kafka_cluster resource and data source, got %v / %v", keys(resp.ResourceSchemas), keys(resp.DataSourceSchemas))
+	}
 }
 
-func TestNewSchedulerSettings(t *testing.T) {
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestClientConfigSettings(t *testing.T) {
+	for _, env := range []string{EnvEndpoint, EnvToken, EnvInsecureSkipVerify, EnvCACertPEM, EnvRequestTimeout, EnvMaxRetries} {
+		t.Setenv(env, "")
+	}
 	t.Setenv(EnvEndpoint, "https://from-env:8443/")
 	t.Setenv(EnvToken, "env-token")
-	t.Setenv(EnvInsecureSkipVerify, "")
-	t.Setenv(EnvCACertPEM, "")
+	t.Setenv(EnvRequestTimeout, "45s")
+	t.Setenv(EnvMaxRetries, "2")
 
-	fromEnv, diags := newScheduler(providerModel{})
+	fromEnv, diags := clientConfig(providerModel{}, "1.0")
 	if diags.HasError() {
 		t.Fatalf("env settings: %v", diags)
 	}
-	if fromEnv.Endpoint.String() != "https://from-env:8443" || fromEnv.Token != "env-token" {
-		t.Errorf("env settings gave %s / token %q", fromEnv.Endpoint, fromEnv.Token)
+	if fromEnv.Endpoint != "https://from-env:8443/" || fromEnv.Token != "env-token" || fromEnv.RequestTimeout != 45*time.Second || fromEnv.MaxRetries != 2 {
+		t.Errorf("env settings gave %+v", fromEnv)
+	}
+	if fromEnv.UserAgent != "terraform-provider-kafka/1.0" {
+		t.Errorf("user agent %q", fromEnv.UserAgent)
 	}
 
-	configured, diags := newScheduler(providerModel{Endpoint: types.StringValue("http://127.0.0.1:8080"), Token: types.StringValue("cfg")})
-	if diags.HasError() || configured.Endpoint.Host != "127.0.0.1:8080" || configured.Token != "cfg" {
-		t.Errorf("configuration must win over the environment: %v %v", configured, diags)
+	configured, diags := clientConfig(providerModel{
+		Endpoint: types.StringValue("http://127.0.0.1:8080"), Token: types.StringValue("cfg"),
+		RequestTimeout: types.StringValue("2m"), MaxRetries: types.Int64Value(0),
+	}, "1.0")
+	if diags.HasError() || configured.Endpoint != "http://127.0.0.1:8080" || configured.Token != "cfg" || configured.RequestTimeout != 2*time.Minute {
+		t.Errorf("configuration must win over the environment: %+v %v", configured, diags)
+	}
+	if configured.MaxRetries != -1 {
+		t.Errorf("max_retries = 0 must turn retries off (the client's -1), got %d", configured.MaxRetries)
 	}
 
 	cases := map[string]providerModel{
-		"must start with http": {Endpoint: types.StringValue("ftp://x")},
-		"holds no PEM":         {Endpoint: types.StringValue("http://x"), CACertPEM: types.StringValue("not a cert")},
-		"is not known until":   {Endpoint: types.StringUnknown()},
+		"positive duration": {Endpoint: types.StringValue("http://x"), RequestTimeout: types.StringValue("soon")},
+		"from 0 to 100":     {Endpoint: types.StringValue("http://x"), MaxRetries: types.Int64Value(-3)},
 	}
 	for want, model := range cases {
-		_, diags := newScheduler(model)
+		_, diags := clientConfig(model, "test")
 		if !diags.HasError() || !strings.Contains(diagText(diags), want) {
 			t.Errorf("%+v: diagnostics %v do not say %q", model, diags, want)
 		}
 	}
 
 	t.Setenv(EnvEndpoint, "")
-	if _, diags := newScheduler(providerModel{}); !strings.Contains(diagText(diags), EnvEndpoint) {
+	if _, diags := clientConfig(providerModel{}, "test"); !strings.Contains(diagText(diags), EnvEndpoint) {
 		t.Errorf("a missing endpoint must name %s: %v", EnvEndpoint, diags)
 	}
 	t.Setenv(EnvEndpoint, "http://x")
 	t.Setenv(EnvInsecureSkipVerify, "maybe")
-	if _, diags := newScheduler(providerModel{}); !strings.Contains(diagText(diags), "must be true or false") {
+	if _, diags := clientConfig(providerModel{}, "test"); !strings.Contains(diagText(diags), "must be true or false") {
 		t.Errorf("a bad %s must be refused: %v", EnvInsecureSkipVerify, diags)
+	}
+	t.Setenv(EnvInsecureSkipVerify, "")
+	t.Setenv(EnvMaxRetries, "lots")
+	if _, diags := clientConfig(providerModel{}, "test"); !strings.Contains(diagText(diags), EnvMaxRetries) {
+		t.Errorf("a bad %s must be refused: %v", EnvMaxRetries, diags)
+	}
+}
+
+func TestUnknownSettingsAreNoticed(t *testing.T) {
+	if (providerModel{Endpoint: types.StringValue("http://x")}).anyUnknown() {
+		t.Error("known settings reported unknown")
+	}
+	for _, m := range []providerModel{{Endpoint: types.StringUnknown()}, {Token: types.StringUnknown()}, {MaxRetries: types.Int64Unknown()}} {
+		if !m.anyUnknown() {
+			t.Errorf("%+v: an unknown setting was not noticed", m)
+		}
 	}
 }
 

@@ -1,94 +1,105 @@
 #!/usr/bin/env bash
-# The main job, end to end, on the embedded default: starts `kafka-scheduler
-# dev` (scheduler + local Mesos + embedded state + dev Kafka), installs a
-# 3-broker service through the REST API, waits for its deploy plan, prints
-# the broker endpoints, produces and consumes a message through them,
-# uninstalls the service, shows that the local Mesos holds no reservation of
-# it any more, and stops cleanly.
+# The main job, end to end, as a platform team runs it: Terraform against
+# `kafka-scheduler dev` (scheduler + local Mesos + embedded state + dev
+# Kafka, all stand-ins on this machine).
+#
+#   1. start kafka-scheduler dev in the background (dev start) and take its
+#      endpoint and token from what it prints;
+#   2. terraform apply of examples/quickstart (3 brokers), with the provider
+#      built into bin/ through dev_overrides: no registry, no init;
+#   3. produce and consume a record through the cluster's bootstrap_servers;
+#   4. change brokers.mem: show the plan's preview of the rolling restart,
+#      apply it, and read the record again;
+#   5. terraform destroy, and show that the local Mesos holds no reservation
+#      of the cluster any more;
+#   6. stop kafka-scheduler dev cleanly (dev stop).
 set -euo pipefail
 
 bin=${1:?usage: demo.sh <bin folder>}
+bin=$(cd "$bin" && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
-out="$work/dev.out"
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+data="$work/dev"
+started=""
+cleanup() {
+  if [ -n "$started" ]; then "$bin/kafka-scheduler" dev stop --data-dir "$data" >/dev/null 2>&1 || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 step() { printf '\n== %s\n' "$*"; }
+democheck() { "$work/democheck" "$@"; }
+go build -o "$work/democheck" "$root/scripts/democheck"
 
-step "starting kafka-scheduler dev (embedded state in $work)"
-"$bin/kafka-scheduler" dev --listen 127.0.0.1:0 --data-dir "$work/data" --kafka-dist "$bin/kafka-dev.tgz" >"$out" 2>"$work/dev.log" &
-pid=$!
+step "kafka-scheduler dev start (state, agents and brokers in $data)"
+"$bin/kafka-scheduler" dev start --listen 127.0.0.1:0 --data-dir "$data" >"$work/dev.env"
+started=yes
+cat "$work/dev.env" | sed 's/^\(KAFKA_SCHEDULER_TOKEN=\).*/\1(hidden)/'
+set -a
+# shellcheck disable=SC1091
+. "$work/dev.env"
+set +a
+mesos_state=$KAFKA_SCHEDULER_DEV_MESOS_STATE_URL
 
-url="" token="" state=""
-for _ in $(seq 1 300); do
-  url=$(sed -n 's/^API: //p' "$out")
-  token=$(sed -n 's/^API token: //p' "$out")
-  state=$(sed -n 's/^Mesos: .*state at \(.*\))$/\1/p' "$out")
-  [ -n "$url" ] && [ -n "$token" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/dev.log" >&2; echo "demo: kafka-scheduler dev exited early" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "demo: kafka-scheduler dev printed no API URL" >&2; exit 1; }
-echo "API at $url"
+step "terraform with dev_overrides: the provider from $bin, nothing from a registry"
+cat >"$work/dev.tfrc" <<EOF
+provider_installation {
+  dev_overrides {
+    "registry.terraform.io/kafka-on-mesos/kafka" = "$bin"
+  }
+  direct {}
+}
+EOF
+export TF_CLI_CONFIG_FILE="$work/dev.tfrc" TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
+cp -r "$root/examples/quickstart" "$work/quickstart"
+cd "$work/quickstart"
+terraform version
 
-step "GET $url/v1/health"
-curl -fsS "$url/v1/health"
+step "terraform apply: a 3-broker cluster (examples/quickstart)"
+start=$(date +%s)
+terraform apply -auto-approve -no-color -compact-warnings | grep -v '^\s*$' | tail -n 12
+echo "(apply took $(( $(date +%s) - start ))s: install, then the scheduler's deploy plan)"
+bootstrap=$(terraform output -raw bootstrap_servers)
+echo "bootstrap_servers = $bootstrap"
 
-step "GET $url/v1/services (with the API token)"
-curl -fsS -H "Authorization: token=$token" "$url/v1/services"
+step "produce and consume through bootstrap_servers (Kafka protocol)"
+democheck produce "$bootstrap" demo | tee "$work/produced"
+value=$(tail -n 1 "$work/produced")
+democheck consume "$bootstrap" demo "$value"
+if command -v kcat >/dev/null 2>&1; then
+  step "kcat, a Kafka client of its own, reads the same record"
+  kcat -C -b "$bootstrap" -t demo -o beginning -e -q
+fi
 
-step "the same call without the token is refused"
-code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v1/services")
-echo "HTTP $code"
-[ "$code" = 401 ]
+step "terraform plan -var broker_mem=1536: the scheduler's preview of the rolling restart"
+terraform plan -no-color -var broker_mem=1536 -out "$work/mem.plan" | sed -n '/will be updated in-place/,$p'
 
-api() { curl -fsS -H "Authorization: token=$token" "$@"; }
-democheck() { go run ./scripts/democheck "$@"; }
-go build -o /dev/null ./scripts/democheck # compile it now, not while timing the deploy
+step "terraform apply of that plan: the brokers roll one at a time"
+start=$(date +%s)
+terraform apply -no-color -compact-warnings "$work/mem.plan" | grep -v '^\s*$' | tail -n 4
+echo "(rolling update took $(( $(date +%s) - start ))s)"
+bootstrap=$(terraform output -raw bootstrap_servers)
 
-step "PUT $url/v1/services/kafka: install 3 brokers, one per agent"
-options='{"brokers": {"count": 3}, "service": {"placement_strategy": "NODE"}}'
-echo "$options"
-api -X PUT -H 'Content-Type: application/json' -d "$options" "$url/v1/services/kafka"
+step "the record written before the update is still there"
+democheck consume "$bootstrap" demo "$value"
 
-step "waiting for the deploy plan ($url/service/kafka/v1/plans/deploy answers 200 when COMPLETE)"
-for i in $(seq 1 180); do
-  code=$(curl -s -o "$work/plan.json" -w '%{http_code}' -H "Authorization: token=$token" "$url/service/kafka/v1/plans/deploy")
-  [ "$code" = 200 ] && break
-  [ $((i % 5)) = 0 ] && grep -o '"name":"kafka-[0-9]:\[broker\]","message":"[^"]*has status: .[A-Z_]*' "$work/plan.json" | sed 's/.*"name":"\([^"]*\)".*status: ./  \1 /' || true
-  sleep 1
-done
-[ "$code" = 200 ] || { cat "$work/plan.json" >&2; tail -50 "$work/dev.log" >&2; echo "demo: the deploy did not complete" >&2; exit 1; }
-echo "deploy plan COMPLETE"
+step "terraform plan: nothing left to do"
+set +e
+terraform plan -no-color -detailed-exitcode -var broker_mem=1536 >"$work/noop.plan"
+code=$?
+set -e
+tail -n 3 "$work/noop.plan"
+[ "$code" = 0 ] || { cat "$work/noop.plan" >&2; echo "demo: the plan after the update is not empty (exit $code)" >&2; exit 1; }
 
-step "GET $url/service/kafka/v1/endpoints/broker"
-api "$url/service/kafka/v1/endpoints/broker" | tee "$work/broker.json"
-step "GET $url/service/kafka/v1/endpoints/zookeeper"
-api "$url/service/kafka/v1/endpoints/zookeeper"; echo
+step "reservations of quickstart-role in the local Mesos before the destroy"
+curl -fsS "$mesos_state" | democheck reservations quickstart-role
 
-step "producing and consuming one message through the brokers (Kafka protocol)"
-democheck roundtrip <"$work/broker.json"
+step "terraform destroy: uninstall, wait until the service is gone"
+terraform destroy -auto-approve -no-color -compact-warnings -var broker_mem=1536 | grep -v '^\s*$' | tail -n 2
 
-step "GET $url/service/kafka/v1/pod/status"
-api "$url/service/kafka/v1/pod/status"
+step "reservations of quickstart-role in the local Mesos after the destroy"
+curl -fsS "$mesos_state" | democheck no-reservations quickstart-role
 
-step "reservations of kafka-role in the local Mesos before the uninstall"
-curl -fsS "$state" | democheck reservations kafka-role
-
-step "DELETE $url/v1/services/kafka: uninstall"
-api -X DELETE "$url/v1/services/kafka"
-for _ in $(seq 1 120); do
-  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: token=$token" "$url/v1/services/kafka")
-  [ "$code" = 404 ] && break
-  sleep 1
-done
-[ "$code" = 404 ] || { tail -50 "$work/dev.log" >&2; echo "demo: the uninstall did not finish" >&2; exit 1; }
-echo "service kafka is gone"
-api "$url/v1/services"
-
-step "reservations of kafka-role in the local Mesos after the uninstall"
-curl -fsS "$state" | democheck no-reservations kafka-role
-
-step "stopping kafka-scheduler dev"
-kill -TERM "$pid"
-wait "$pid"
-echo "stopped cleanly (exit 0)"
+step "kafka-scheduler dev stop"
+"$bin/kafka-scheduler" dev stop --data-dir "$data"
+started=""

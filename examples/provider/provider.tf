@@ -6,12 +6,20 @@ terraform {
   }
 }
 
-# The scheduler's REST API. `kafka-scheduler dev` prints the URL and token to
-# use here; they can also come from KAFKA_SCHEDULER_ENDPOINT and
-# KAFKA_SCHEDULER_TOKEN.
+# The scheduler's REST API. `kafka-scheduler dev start` prints the URL and
+# token as KAFKA_SCHEDULER_ENDPOINT and KAFKA_SCHEDULER_TOKEN, which the
+# provider reads when the block leaves them out.
 provider "kafka" {
-  endpoint = "http://127.0.0.1:8080"
+  endpoint = "https://kafka-scheduler.example.com:8443"
   token    = var.scheduler_token
+
+  # The scheduler's CA, when it serves HTTPS with a private one.
+  ca_cert_pem = file("${path.module}/scheduler-ca.pem")
+
+  # Each attempt of an API call; waits for plans are bounded by the
+  # resources' timeouts instead.
+  request_timeout = "30s"
+  max_retries     = 4
 }
 
 variable "scheduler_token" {

@@ -72,4 +72,40 @@
 //	                                           202, 204 DEPLOYING_PENDING, 207, 208, 318, 500); no token
 //	GET    /v1/metrics ; /v1/metrics/prometheus     codahale JSON ; Prometheus text
 //	GET    /v1/debug/offers ; /v2/debug/offers      200 []OfferOutcome, newest first
+//
+//	Topics and brokers, DC/OS compatible, under /service/{name} (Client.DCOS*, BrokerIDs, Broker)
+//	GET    /v1/topics                          200 topic names
+//	POST   /v1/topics?name=&partitions=&replication=   200 Message "Output: Created topic ..."; 409 exists
+//	GET|POST /v1/topics/{topic}                200 DCOSTopic; 404
+//	GET    /v1/topics/{topic}/offsets?time=first|last|<ms>   200 [{"<partition>":"<offset>"}]; 400
+//	PUT    /v1/topics/{topic}?operation=partitions&partitions=N       200 Message; 400 a decrease
+//	PUT    /v1/topics/{topic}?operation=producer-test&messages=N      200 Message (the perf-test line)
+//	DELETE /v1/topics/{topic}                  200 Message once gone; 404; 409 deletion disabled
+//	GET    /v1/topics/under_replicated_partitions ; unavailable_partitions   200 Message, a line each
+//	GET    /v1/brokers                         200 DCOSBrokers (live ids as strings)
+//	GET    /v1/brokers/{id}                    200 BrokerDetail; 400 not an id; 404 not live
+//
+//	The JSON topic API for programs, under /service/{name} (Client.CreateTopic, Topic, Topics,
+//	UpdateTopicConfigs, SetTopicPartitions, SetTopicReplicationFactor, DeleteTopic)
+//	GET    /v2/topics[?name=...]               200 TopicList: every topic (or those named) in one
+//	                                           Metadata + one DescribeConfigs request, only each
+//	                                           topic's own configs
+//	POST   /v2/topics                          TopicSpec: 201 created, 200 exists with the same
+//	                                           settings, 409 exists with others (Problems name each
+//	                                           difference), 400 invalid
+//	GET    /v2/topics/{topic}                  200 Topic; 404
+//	PUT    /v2/topics/{topic}/configs          TopicConfigUpdate: 200 Topic; 400
+//	PUT    /v2/topics/{topic}/partitions       TopicPartitionsUpdate: 200 Topic; 400 a decrease
+//	PUT    /v2/topics/{topic}/replication      TopicReplicationUpdate: 200 Topic once reassigned;
+//	                                           400; 409 the cluster cannot reassign; 504 still
+//	                                           running after 50 s (repeat to wait again)
+//	DELETE /v2/topics/{topic}                  204 once gone; 404; 409 deletion disabled
+//
+// Every topic and broker route also answers 503 (with Retry-After) while
+// the service has no broker or is deploying and its brokers do not answer
+// yet, or when its brokers do not answer; 409 while it is uninstalling; 504
+// when Kafka does not answer in time; and 502 for other Kafka failures.
+// Kafka errors in messages name the topic and the code, such as
+// `creating topic "t": Kafka error TOPIC_ALREADY_EXISTS (code 36): ...`.
+// The JSON topic API lives under /v2 so that /v1 stays exactly DC/OS's.
 package api

@@ -34,6 +34,11 @@
 //	GET    /v1/health                                no token (Marathon health checks)  [health.go]
 //	GET    /v1/metrics ; /v1/metrics/prometheus                                         [debug.go]
 //	GET    /v1/debug/offers ; /v2/debug/offers                                          [debug.go]
+//	GET|POST /v1/topics ; GET /v1/topics/{under_replicated_partitions|unavailable_partitions}
+//	GET|POST|PUT|DELETE /v1/topics/{topic} ; GET /v1/topics/{topic}/offsets          [topics.go]
+//	GET|POST /v2/topics ; GET|DELETE /v2/topics/{topic}
+//	PUT    /v2/topics/{topic}/{configs|partitions|replication}                         [topics.go]
+//	GET    /v1/brokers ; /v1/brokers/{id}                                               [brokers.go]
 //
 // Service names may contain folders ("prod/kafka"). Both routings accept the
 // folder path URL-escaped in one segment ("prod%2Fkafka") or as plain path

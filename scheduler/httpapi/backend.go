@@ -34,6 +34,12 @@ type Backend interface {
 	PreviewService(ctx context.Context, name string, options []byte) (service.Preview, error)
 	// Service returns one service's per-service API, or a NotFoundError.
 	Service(name string) (Service, error)
+	// Kafka returns the administration of one service's brokers for the
+	// topic and broker endpoints (topics.go, brokers.go): a NotFoundError
+	// for an unknown service, ErrConflict while it is uninstalling, and an
+	// error wrapping admin.ErrNotReady (a 503) while its brokers do not
+	// answer yet.
+	Kafka(ctx context.Context, name string) (Kafka, error)
 }
 
 // Service is the per-service API under /service/{name}/v1/.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/admin"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 )
@@ -33,6 +34,8 @@ type fakeBackend struct {
 	detail  service.ServiceDetail
 	preview service.Preview
 	calls   []call
+	// kafka answers Kafka (topics_test.go); nil is a 503 not-ready error.
+	kafka func(name string) (Kafka, error)
 }
 
 func (f *fakeBackend) record(method, name string, options []byte) {
@@ -68,6 +71,14 @@ func (f *fakeBackend) PreviewService(_ context.Context, name string, options []b
 	p := f.preview
 	p.Name = name
 	return p, f.err
+}
+
+func (f *fakeBackend) Kafka(_ context.Context, name string) (Kafka, error) {
+	f.record("Kafka", name, nil)
+	if f.kafka == nil {
+		return nil, fmt.Errorf("service %s has no broker running yet: %w", name, admin.ErrNotReady)
+	}
+	return f.kafka(name)
 }
 
 func (f *fakeBackend) Service(name string) (Service, error) {

@@ -1,6 +1,10 @@
 package httpapi
 
-import "github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/manager"
+import (
+	"context"
+
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/manager"
+)
 
 // ForManager is the Backend that serves the services of a manager.
 func ForManager(m *manager.Manager) Backend { return managerBackend{m} }
@@ -15,4 +19,12 @@ func (b managerBackend) Service(name string) (Service, error) {
 		return nil, err // never a typed nil inside the interface
 	}
 	return svc, nil
+}
+
+func (b managerBackend) Kafka(ctx context.Context, name string) (Kafka, error) {
+	cl, err := b.Manager.Kafka(ctx, name)
+	if err != nil {
+		return nil, err // never a typed nil inside the interface
+	}
+	return cl, nil
 }

@@ -77,6 +77,8 @@ func (s *server) serviceRouter() *chi.Mux {
 		s.configRoutes(r)
 		s.stateRoutes(r)
 		s.debugRoutes(r)
+		s.topicRoutes(r)  // topics.go
+		s.brokerRoutes(r) // brokers.go
 	})
 	return r
 }

@@ -52,6 +52,7 @@ type Manager struct {
 	ctx      context.Context // set by Run; services started later run under it
 	services map[string]*service.Service
 	wg       sync.WaitGroup
+	kafka    kafkaAdmins // one admin connection per service (kafka.go)
 }
 
 // New returns a manager; Run starts it.
@@ -88,7 +89,10 @@ func (m *Manager) Start(ctx context.Context) error {
 }
 
 // Wait blocks until every service goroutine has ended.
-func (m *Manager) Wait() { m.wg.Wait() }
+func (m *Manager) Wait() {
+	m.wg.Wait()
+	m.kafka.closeAll()
+}
 
 func (m *Manager) serviceConfig(key string) service.Config {
 	return service.Config{
@@ -118,6 +122,7 @@ func (m *Manager) start(svc *service.Service) {
 			m.mu.Lock()
 			delete(m.services, svc.Name())
 			m.mu.Unlock()
+			m.kafka.close(svc.Name())
 		}
 	}()
 }
@@ -212,7 +217,11 @@ func (m *Manager) DeleteService(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	return svc.Uninstall(ctx)
+	if err := svc.Uninstall(ctx); err != nil {
+		return err
+	}
+	m.kafka.close(svc.Name())
+	return nil
 }
 
 // PreviewService returns the plan the options would run.

@@ -51,7 +51,7 @@ func (o Options) Validate() validation.Problems {
 	}
 	validateReadiness(&ps, o.Service.ReadinessCheck)
 	validateHealth(&ps, o.Service.HealthCheck)
-	validateBrokers(&ps, o.Brokers, o.Kafka.ReservedBrokerMaxID)
+	validateBrokers(&ps, o.Brokers, o.Kafka.Effective().ReservedBrokerMaxID)
 	if placementOK && o.Brokers.Port != 0 && !constraints.AtMostOnePerHost() {
 		ps.Add("brokers.port", strconv.Itoa(o.Brokers.Port),
 			`a fixed broker port needs at most one broker per agent: set service.placement_constraint to [["hostname","UNIQUE"]] (or service.placement_strategy to NODE), or set brokers.port to 0 to take ports from offers`)

@@ -1,8 +1,9 @@
-// Command democheck is the part of `make demo` that curl cannot do: it
-// produces and consumes a message through the brokers a broker endpoint
-// lists, and counts the reservations of a role in the local Mesos' state.
+// Command democheck is the part of `make demo` that the shell cannot do:
+// it produces and consumes records through a cluster's bootstrap servers
+// and counts the reservations of a role in the local Mesos' state.
 //
-//	democheck roundtrip < endpoint.json   # GET /service/<name>/v1/endpoints/broker
+//	democheck produce BOOTSTRAP TOPIC          # creates TOPIC (3 partitions, 3 replicas), writes one record, prints it
+//	democheck consume BOOTSTRAP TOPIC VALUE    # reads TOPIC from the start until it finds VALUE
 //	democheck reservations ROLE < state.json     # GET <local Mesos>/localmesos/state
 //	democheck no-reservations ROLE < state.json  # the same, failing if there is any
 package main
@@ -14,11 +15,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/admin"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/localmesos"
 )
@@ -30,14 +31,14 @@ func main() {
 	}
 }
 
+const usage = "usage: democheck produce BOOTSTRAP TOPIC | democheck consume BOOTSTRAP TOPIC VALUE | democheck [no-]reservations ROLE < state.json"
+
 func run(args []string, in io.Reader, out io.Writer) error {
 	switch {
-	case len(args) == 1 && args[0] == "roundtrip":
-		var e api.Endpoint
-		if err := json.NewDecoder(in).Decode(&e); err != nil {
-			return fmt.Errorf("reading the broker endpoint: %w", err)
-		}
-		return roundtrip(e.Address, out)
+	case len(args) == 3 && args[0] == "produce":
+		return produce(brokers(args[1]), args[2], out)
+	case len(args) == 4 && args[0] == "consume":
+		return consume(brokers(args[1]), args[2], args[3], out)
 	case len(args) == 2 && (args[0] == "reservations" || args[0] == "no-reservations"):
 		var snap localmesos.Snapshot
 		if err := json.NewDecoder(in).Decode(&snap); err != nil {
@@ -49,61 +50,86 @@ func run(args []string, in io.Reader, out io.Writer) error {
 		}
 		return nil
 	}
-	return errors.New("usage: democheck roundtrip < endpoint.json | democheck [no-]reservations ROLE < state.json")
+	return errors.New(usage)
 }
 
-// roundtrip creates a topic, produces one message and reads it back.
-func roundtrip(brokers []string, out io.Writer) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+func brokers(bootstrap string) []string { return strings.Split(bootstrap, ",") }
+
+// produce creates the topic and writes one record; the last line of its
+// output is the record's value.
+func produce(brokers []string, topic string, out io.Writer) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	adm, err := admin.New(admin.Config{Brokers: brokers})
 	if err != nil {
 		return err
 	}
 	defer adm.Close()
-	if _, err := adm.CreateTopic(ctx, admin.TopicSpec{Name: "demo", Partitions: 3, ReplicationFactor: 3}); err != nil {
-		return fmt.Errorf("creating topic demo: %w", err)
+	if _, err := adm.CreateTopic(ctx, admin.TopicSpec{Name: topic, Partitions: 3, ReplicationFactor: 3}); err != nil {
+		return fmt.Errorf("creating topic %s: %w", topic, err)
 	}
-	fmt.Fprintf(out, "created topic demo (3 partitions, 3 replicas) through %v\n", brokers)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics("demo"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	fmt.Fprintf(out, "created topic %s (3 partitions, 3 replicas) through %s\n", topic, strings.Join(brokers, ","))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	msg := "hello from make demo at " + time.Now().Format(time.RFC3339)
-	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "demo", Value: []byte(msg)}).FirstErr(); err != nil {
-		return fmt.Errorf("producing: %w", err)
+	value := "hello from make demo at " + time.Now().Format(time.RFC3339)
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte(value)}).FirstErr(); err != nil {
+		return fmt.Errorf("producing to %s: %w", topic, err)
 	}
-	fmt.Fprintf(out, "produced: %q\n", msg)
+	fmt.Fprintf(out, "produced: %q\n", value)
+	fmt.Fprintln(out, value)
+	return nil
+}
+
+// consume reads the topic from the start until it finds value.
+func consume(brokers []string, topic, value string, out io.Writer) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
 	for {
 		fetches := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("consuming: %w", err)
+			return fmt.Errorf("consuming %q from %s: %w", value, topic, err)
 		}
 		for _, r := range fetches.Records() {
-			if string(r.Value) == msg {
-				fmt.Fprintf(out, "consumed: %q (partition %d, offset %d)\n", r.Value, r.Partition, r.Offset)
+			if string(r.Value) == value {
+				fmt.Fprintf(out, "consumed: %q (partition %d, offset %d) through %s\n", r.Value, r.Partition, r.Offset, strings.Join(brokers, ","))
 				return nil
 			}
 		}
 	}
 }
 
-// reservations prints every reserved resource and volume of role and
-// returns how many there are.
+// reservations prints, per agent, how many resources and volumes role has
+// reserved there, and returns the total.
 func reservations(snap localmesos.Snapshot, role string, out io.Writer) int {
 	n := 0
 	for _, a := range snap.Agents {
 		if a.Master == nil {
 			continue
 		}
-		for _, r := range append(a.Master.Reserved, a.Master.Volumes...) {
+		reserved, volumes := 0, 0
+		for _, r := range a.Master.Reserved {
 			if r.Role == role {
-				fmt.Fprintf(out, "%s: %s\n", a.Name, r.Text)
-				n++
+				reserved++
 			}
 		}
+		for _, r := range a.Master.Volumes {
+			if r.Role == role {
+				volumes++
+			}
+		}
+		if reserved+volumes > 0 {
+			fmt.Fprintf(out, "%s (%s): %d reserved resources, %d persistent volumes\n", a.Name, a.Hostname, reserved, volumes)
+		}
+		n += reserved + volumes
 	}
-	fmt.Fprintf(out, "%d reserved resources of role %s on %d agents\n", n, role, len(snap.Agents))
+	fmt.Fprintf(out, "%d reserved resources and volumes of role %s on %d agents\n", n, role, len(snap.Agents))
 	return n
 }

@@ -22,6 +22,8 @@ type command struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	// hidden commands are not listed in the usage.
+	hidden bool
 }
 
 func commands() []command {
@@ -30,6 +32,7 @@ func commands() []command {
 		{name: "dev", summary: "run the scheduler, a local Mesos and an embedded state store in one process", run: runDev},
 		{name: "local-mesos", summary: "run only the local Mesos (a stand-in master and agents for development)", run: runLocalMesos},
 		{name: "version", summary: "print the version", run: runVersion},
+		{name: devBrokerCommand, summary: "run one dev Kafka broker (what the dev distribution starts)", run: runDevBroker, hidden: true},
 	}
 }
 
@@ -53,11 +56,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		err := c.run(ctx, args[1:], stdout, stderr)
+		var code exitCode
 		switch {
 		case err == nil:
 			return 0
 		case errors.Is(err, flag.ErrHelp):
 			return 0
+		case errors.As(err, &code):
+			return int(code)
 		default:
 			fmt.Fprintf(stderr, "kafka-scheduler %s: %v\n", c.name, err)
 			return 1
@@ -74,6 +80,9 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands() {
+		if c.hidden {
+			continue
+		}
 		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)

@@ -41,6 +41,10 @@ func (b *stubBackend) Service(name string) (httpapi.Service, error) {
 	return nil, &service.NotFoundError{Kind: "Service", Name: name}
 }
 
+func (b *stubBackend) Kafka(_ context.Context, name string) (httpapi.Kafka, error) {
+	return nil, &service.NotFoundError{Kind: "Service", Name: name}
+}
+
 func (b *stubBackend) putCount() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -72,11 +72,14 @@ func (c *Client) DescribeBroker(ctx context.Context, id int32) (BrokerDescriptio
 		}
 	}
 	rcs, err := c.adm.DescribeBrokerConfigs(ctx, id)
-	if err == nil && len(rcs) == 1 {
-		err = withBrokerMessage(rcs[0].Err, rcs[0].ErrMessage)
+	if err == nil && len(rcs) != 1 {
+		err = fmt.Errorf("the broker answered for %d resources, not 1", len(rcs))
 	}
 	if err != nil {
 		return BrokerDescription{}, fmt.Errorf("describing the configs of broker %d: %w", id, err)
+	}
+	if rcs[0].Err != nil {
+		return BrokerDescription{}, kafkaErr(fmt.Sprintf("describing the configs of broker %d", id), "", rcs[0].Err, rcs[0].ErrMessage)
 	}
 	for _, cfg := range rcs[0].Configs {
 		d.Configs = append(d.Configs, BrokerConfig{

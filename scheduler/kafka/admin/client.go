@@ -7,9 +7,22 @@
 //
 // Every call validates its input before sending anything (bad input returns
 // validation.Problems and sends no request), runs under a deadline, and
-// returns errors that name the topic or broker and carry the Kafka error
-// (errors.Is(err, kerr.UnknownTopicOrPartition) works). Health checks read
-// fresh metadata from a broker, never the client's metadata cache.
+// returns errors that name the topic or broker and carry the Kafka error: a
+// code the brokers answered with is a *KafkaError naming the topic, the
+// code's name and number and the broker's message, and errors.Is(err,
+// kerr.UnknownTopicOrPartition) works. KindOf sorts every error into bad
+// input, not found, conflict, unavailable, timeout or internal, for callers
+// that answer with a status. Reads use fresh metadata from a broker, never
+// the client's metadata cache.
+//
+// For programs managing many topics (the Terraform provider), EnsureTopic is
+// an idempotent create (same settings: no change; other settings: a
+// *ConflictError listing every difference), ReadTopics reads any number of
+// topics in one Metadata and one DescribeConfigs request with only the
+// configs set on each topic, UpdateTopicConfig sets and resets configs in
+// one IncrementalAlterConfigs request, SetReplicationFactor reassigns
+// partitions and waits until the reassignment is done, and writes (create,
+// delete, partition increase) return once metadata shows their effect.
 //
 // Against the dev stand-in, partition data is not replicated: a partition is
 // led only by its first replica and is unavailable while that broker is
@@ -33,6 +46,10 @@ import (
 // 30 s for its admin calls).
 const DefaultTimeout = 30 * time.Second
 
+// DefaultReassignTimeout bounds a replication factor change when
+// Config.ReassignTimeout is zero.
+const DefaultReassignTimeout = 10 * time.Minute
+
 // Config says how to reach the cluster.
 type Config struct {
 	// Brokers are bootstrap host:port addresses.
@@ -40,6 +57,10 @@ type Config struct {
 	// Timeout bounds every call; zero means DefaultTimeout. A context with
 	// an earlier deadline wins.
 	Timeout time.Duration
+	// ReassignTimeout bounds a replication factor change, including the
+	// wait for the reassignment to finish; zero means
+	// DefaultReassignTimeout.
+	ReassignTimeout time.Duration
 	// ClientID identifies the client to the brokers.
 	ClientID string
 	// Logger receives debug logs; nil discards them.
@@ -64,6 +85,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.ReassignTimeout <= 0 {
+		cfg.ReassignTimeout = DefaultReassignTimeout
 	}
 	if cfg.ClientID == "" {
 		cfg.ClientID = "kafka-scheduler-admin"

@@ -152,9 +152,7 @@ func (c *Client) ListTopics(ctx context.Context) ([]string, error) {
 
 // DescribeTopic returns a topic's partitions, leaders, replicas and ISRs.
 func (c *Client) DescribeTopic(ctx context.Context, name string) (Topic, error) {
-	var ps validation.Problems
-	checkTopicName(&ps, name)
-	if err := ps.Err(); err != nil {
+	if err := checkName(name); err != nil {
 		return Topic{}, err
 	}
 	ctx, cancel := c.deadline(ctx)
@@ -165,7 +163,7 @@ func (c *Client) DescribeTopic(ctx context.Context, name string) (Topic, error) 
 	}
 	t, err := md.topic(name)
 	if err != nil {
-		return Topic{}, fmt.Errorf("describing topic %q: %w", name, err)
+		return Topic{}, kafkaErr("describing topic", name, err, "")
 	}
 	return t, nil
 }
@@ -178,59 +176,85 @@ type CreatedTopic struct {
 	ReplicationFactor int16  `json:"replication_factor"`
 }
 
-// CreateTopic creates a topic. A replication factor above the number of
-// live brokers is refused before anything is sent to create it.
+// CreateTopic creates a topic, as kafka-topics.sh --create does: a topic
+// that exists already is an error wrapping kerr.TopicAlreadyExists (use
+// EnsureTopic for an idempotent create). A replication factor above the
+// number of live brokers is refused before anything is sent to create it.
+// It returns once metadata shows the topic with all its partitions.
 func (c *Client) CreateTopic(ctx context.Context, spec TopicSpec) (CreatedTopic, error) {
 	if err := spec.Validate().Err(); err != nil {
 		return CreatedTopic{}, err
 	}
 	ctx, cancel := c.deadline(ctx)
 	defer cancel()
-	if spec.ReplicationFactor > 0 {
-		md, err := c.brokersOnly(ctx)
-		if err != nil {
-			return CreatedTopic{}, fmt.Errorf("creating topic %q: %w", spec.Name, err)
-		}
-		if int(spec.ReplicationFactor) > len(md.brokers) {
-			var ps validation.Problems
-			ps.Addf("replication_factor", strconv.Itoa(int(spec.ReplicationFactor)),
-				"must not exceed the number of live brokers (%d: %v)", len(md.brokers), md.liveIDs())
-			return CreatedTopic{}, ps
-		}
+	md, err := c.freshMetadata(ctx, spec.Name)
+	if err != nil {
+		return CreatedTopic{}, fmt.Errorf("creating topic %q: %w", spec.Name, err)
 	}
+	if err := checkReplicationFits(spec.ReplicationFactor, md); err != nil {
+		return CreatedTopic{}, err
+	}
+	created, err := c.createTopic(ctx, spec)
+	if err != nil {
+		return CreatedTopic{}, err
+	}
+	if _, err := c.waitTopicShows(ctx, spec.Name, created.Partitions); err != nil {
+		return CreatedTopic{}, err
+	}
+	return created, nil
+}
+
+// checkReplicationFits refuses a replication factor above the number of
+// live brokers in md; -1 (the brokers' default) is the brokers' to check.
+func checkReplicationFits(rf int16, md *clusterMetadata) error {
+	if rf <= 0 || int(rf) <= len(md.brokers) {
+		return nil
+	}
+	var ps validation.Problems
+	ps.Addf("replication_factor", strconv.Itoa(int(rf)),
+		"must not exceed the number of live brokers (%d: %v); start more brokers or ask for fewer replicas", len(md.brokers), md.liveIDs())
+	return ps
+}
+
+// createTopic sends one CreateTopics request.
+func (c *Client) createTopic(ctx context.Context, spec TopicSpec) (CreatedTopic, error) {
 	configs := make(map[string]*string, len(spec.Configs))
 	for k, v := range spec.Configs {
 		configs[k] = kadm.StringPtr(v)
 	}
 	resp, err := c.adm.CreateTopic(ctx, spec.Partitions, spec.ReplicationFactor, configs, spec.Name)
 	if err != nil {
-		return CreatedTopic{}, fmt.Errorf("creating topic %q: %w", spec.Name, withBrokerMessage(err, resp.ErrMessage))
+		return CreatedTopic{}, kafkaErr("creating topic", spec.Name, err, resp.ErrMessage)
 	}
 	c.log.Debug("created topic", "topic", spec.Name, "partitions", resp.NumPartitions, "replication_factor", resp.ReplicationFactor)
 	return CreatedTopic{Name: spec.Name, ID: hex.EncodeToString(resp.ID[:]), Partitions: resp.NumPartitions, ReplicationFactor: resp.ReplicationFactor}, nil
 }
 
-// DeleteTopic deletes a topic. The brokers refuse it with
-// TOPIC_DELETION_DISABLED when delete.topic.enable is false.
+// DeleteTopic deletes a topic and returns once metadata no longer shows it.
+// The brokers refuse it with TOPIC_DELETION_DISABLED when
+// delete.topic.enable is false; an unknown topic is an error wrapping
+// kerr.UnknownTopicOrPartition.
 func (c *Client) DeleteTopic(ctx context.Context, name string) error {
-	var ps validation.Problems
-	checkTopicName(&ps, name)
-	if err := ps.Err(); err != nil {
+	if err := checkName(name); err != nil {
 		return err
 	}
 	ctx, cancel := c.deadline(ctx)
 	defer cancel()
 	resp, err := c.adm.DeleteTopic(ctx, name)
 	if err != nil {
-		return fmt.Errorf("deleting topic %q: %w", name, withBrokerMessage(err, resp.ErrMessage))
+		return kafkaErr("deleting topic", name, err, resp.ErrMessage)
+	}
+	if err := c.waitTopicGone(ctx, name); err != nil {
+		return err
 	}
 	c.log.Debug("deleted topic", "topic", name)
 	return nil
 }
 
-// SetPartitions raises a topic's partition count to count. Kafka cannot
-// decrease partitions: a smaller count is refused with a validation error
-// and nothing is sent. The current count is a no-op.
+// SetPartitions raises a topic's partition count to count and returns once
+// metadata shows them. Kafka cannot decrease partitions: a smaller count is
+// refused with a validation error and nothing is changed. The current count
+// is a no-op.
 func (c *Client) SetPartitions(ctx context.Context, name string, count int32) error {
 	var ps validation.Problems
 	checkTopicName(&ps, name)
@@ -248,7 +272,7 @@ func (c *Client) SetPartitions(ctx context.Context, name string, count int32) er
 	}
 	t, err := md.topic(name)
 	if err != nil {
-		return fmt.Errorf("changing the partitions of topic %q: %w", name, err)
+		return kafkaErr("changing the partitions of topic", name, err, "")
 	}
 	current := int32(len(t.Partitions))
 	switch {
@@ -262,11 +286,14 @@ func (c *Client) SetPartitions(ctx context.Context, name string, count int32) er
 	resps, err := c.adm.UpdatePartitions(ctx, int(count), name)
 	if err == nil {
 		if r, ok := resps[name]; ok && r.Err != nil {
-			err = withBrokerMessage(r.Err, r.ErrMessage)
+			return kafkaErr(fmt.Sprintf("raising from %d to %d the partitions of topic", current, count), name, r.Err, r.ErrMessage)
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("raising topic %q from %d to %d partitions: %w", name, current, count, err)
+	}
+	if _, err := c.waitTopicShows(ctx, name, count); err != nil {
+		return err
 	}
 	c.log.Debug("raised partitions", "topic", name, "from", current, "to", count)
 	return nil

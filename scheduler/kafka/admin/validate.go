@@ -2,7 +2,6 @@ package admin
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/admin/topicconfig"
@@ -12,14 +11,6 @@ import (
 // ErrUnknownBroker is wrapped by errors about a broker id the cluster does
 // not know.
 var ErrUnknownBroker = errors.New("unknown broker")
-
-// withBrokerMessage adds the message a broker sent with an error code.
-func withBrokerMessage(err error, msg string) error {
-	if err == nil || msg == "" {
-		return err
-	}
-	return fmt.Errorf("%w (broker message: %s)", err, msg)
-}
 
 // TopicSpec is a topic to create.
 type TopicSpec struct {
@@ -48,6 +39,13 @@ func (s TopicSpec) Validate() validation.Problems {
 	return ps
 }
 
+// checkName returns the problem with a topic name, or nil.
+func checkName(name string) error {
+	var ps validation.Problems
+	checkTopicName(&ps, name)
+	return ps.Err()
+}
+
 func checkTopicName(ps *validation.Problems, name string) {
 	if rule := topicconfig.NameRule(name); rule != "" {
 		ps.Add("topic", name, "a topic name "+rule)
@@ -58,12 +56,12 @@ func checkTopicConfigs(ps *validation.Problems, cfg map[string]string) {
 	for _, p := range topicconfig.Validate(cfg) {
 		ps.Add("configs."+p.Key, p.Value, p.Rule)
 	}
+	for _, p := range topicconfig.CheckSettable(cfg) {
+		ps.Add("configs."+p.Key, p.Value, p.Rule)
+	}
 }
 
 func checkConfigKeys(ps *validation.Problems, keys []string) {
-	if len(keys) == 0 {
-		ps.Add("configs", "", "name at least one config key")
-	}
 	for _, k := range keys {
 		if _, ok := topicconfig.Lookup(k); !ok {
 			ps.Add("configs."+k, "", "is not a Kafka topic config; see https://kafka.apache.org/documentation/#topicconfigs")

@@ -88,6 +88,7 @@ func Render(s Settings, b Broker) ([]byte, error) {
 	if err := ps.Err(); err != nil {
 		return nil, err
 	}
+	s = s.Effective() // named keys of server_properties render from their option
 
 	var out bytes.Buffer
 	fmt.Fprintf(&out, "# server.properties for Kafka broker %d, rendered by kafka-scheduler.\n", b.ID)

@@ -7,8 +7,10 @@
 //
 // Scheduler-owned keys (broker.id, listeners, advertised.listeners, log.dirs,
 // zookeeper.connect, node.id, process.roles) can never be overridden through
-// the free-form server_properties map; keys that have a named option must be
-// set through that option. Both are validation errors naming the key.
+// the free-form server_properties map: a validation error naming the key.
+// A server_properties key that has a named option (num.partitions) sets that
+// option, parsed and checked by its rules (see rawkeys.go), so raw Kafka
+// names work everywhere.
 //
 // Where this package departs from DC/OS Kafka's defaults, it is because the
 // DC/OS default cannot work with a stock Apache Kafka distribution:

@@ -236,12 +236,66 @@ func TestServerPropertiesCannotOverrideSchedulerOwnedKeys(t *testing.T) {
 	}
 }
 
-func TestServerPropertiesMustUseTheNamedOptionWhenThereIsOne(t *testing.T) {
+func TestServerPropertiesWithANamedOptionSetTheOption(t *testing.T) {
 	s := DefaultSettings()
-	s.ServerProperties = map[string]string{"num.partitions": "6"}
+	s.ServerProperties = map[string]string{
+		"num.partitions":                     "6",
+		"auto.create.topics.enable":          "FALSE",
+		"log.retention.ms":                   "3600000", // an optional (pointer) option
+		"log.cleaner.min.cleanable.ratio":    "0.25",
+		"compression.type":                   "lz4",
+		"num.replica.alter.log.dirs.threads": "2", // no named option: stays extra
+	}
+	if ps := s.Validate(); len(ps) > 0 {
+		t.Fatalf("raw keys of named options must be accepted: %v", ps)
+	}
+	out, err := Render(s, validBroker())
+	if err != nil {
+		t.Fatal(err)
+	}
+	props, err := Parse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{
+		"num.partitions": "6", "auto.create.topics.enable": "false", "log.retention.ms": "3600000",
+		"log.cleaner.min.cleanable.ratio": "0.25", "compression.type": "lz4", "num.replica.alter.log.dirs.threads": "2",
+	} {
+		if props[k] != want {
+			t.Errorf("%s = %q, want %q", k, props[k], want)
+		}
+		if n := strings.Count(string(out), "\n"+k+"="); n != 1 {
+			t.Errorf("%s is rendered %d times, want once:\n%s", k, n, out)
+		}
+	}
+	if s.ServerProperties["num.partitions"] != "6" {
+		t.Error("Validate and Render must not change the caller's server_properties")
+	}
+}
+
+func TestServerPropertiesWithANamedOptionFollowItsRules(t *testing.T) {
+	s := DefaultSettings()
+	s.ServerProperties = map[string]string{
+		"num.partitions":            "many",
+		"auto.create.topics.enable": "yes",
+		"min.insync.replicas":       "0",
+		"compression.type":          "brotli",
+	}
 	ps := s.Validate()
-	if len(ps) != 1 || ps[0].Field != "server_properties.num.partitions" || !strings.Contains(ps[0].Rule, `"num_partitions"`) {
-		t.Fatalf("want a problem pointing at num_partitions, got %v", ps)
+	fields := map[string]string{}
+	for _, p := range ps {
+		fields[p.Field] = p.Rule
+	}
+	for _, k := range []string{"num.partitions", "auto.create.topics.enable", "min.insync.replicas", "compression.type"} {
+		if fields["server_properties."+k] == "" {
+			t.Errorf("no problem names server_properties.%s: %v", k, ps)
+		}
+	}
+	if !strings.Contains(fields["server_properties.num.partitions"], "whole number") || !strings.Contains(fields["server_properties.num.partitions"], `"num_partitions"`) {
+		t.Errorf("the parse problem must say what the value must be and which option it sets: %q", fields["server_properties.num.partitions"])
+	}
+	if len(ps) != 4 {
+		t.Errorf("want exactly 4 problems, got %v", ps)
 	}
 }
 

@@ -38,10 +38,18 @@ func OwnedKeys() []string {
 // "server_properties.broker.id").
 func (s Settings) Validate() validation.Problems {
 	var ps validation.Problems
-	for _, o := range s.options() {
-		o.check(&ps)
+	if n := len(s.ServerProperties); n > MaxServerProperties {
+		ps.Addf("server_properties", fmt.Sprintf("%d keys", n), "must have at most %d keys", MaxServerProperties)
 	}
-	s.checkCrossField(&ps)
+	s, moved, parsed := s.effective()
+	ps = append(ps, parsed...)
+	var checks validation.Problems
+	for _, o := range s.options() {
+		o.check(&checks)
+	}
+	s.checkCrossField(&checks)
+	renameMoved(checks, moved)
+	ps = append(ps, checks...)
 	if s.KafkaZookeeperURI != "" {
 		if len(s.KafkaZookeeperURI) > MaxStringLength {
 			ps.Addf("kafka_zookeeper_uri", s.KafkaZookeeperURI, "must be at most %d bytes long; it is %d", MaxStringLength, len(s.KafkaZookeeperURI))
@@ -87,12 +95,9 @@ func (s Settings) checkCrossField(ps *validation.Problems) {
 
 var propertyKeyPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
-// checkServerProperties validates the free-form extra properties.
+// checkServerProperties validates the free-form extra properties (those
+// without a named option: effective has moved the others).
 func (s Settings) checkServerProperties(ps *validation.Problems) {
-	if n := len(s.ServerProperties); n > MaxServerProperties {
-		ps.Addf("server_properties", fmt.Sprintf("%d keys", n), "must have at most %d keys", MaxServerProperties)
-	}
-	named := s.namedKeys()
 	keys := make([]string, 0, len(s.ServerProperties))
 	for k := range s.ServerProperties {
 		keys = append(keys, k)
@@ -112,8 +117,6 @@ func (s Settings) checkServerProperties(ps *validation.Problems) {
 			ps.Add("server_properties", k, "keys must be Kafka property names: letters, digits, '.', '_' and '-', starting with a letter or digit")
 		case ownedKeys[k] != "":
 			ps.Add(field, redact(k, v), ownedKeys[k]+"; remove it from server_properties")
-		case named[k] != "":
-			ps.Addf(field, redact(k, v), "is set through the kafka option %q; set it there instead of in server_properties", named[k])
 		case strings.TrimSpace(v) == "":
 			ps.Add(field, "", "must not be empty; remove the key to use Kafka's default")
 		case hasControlCharacter(v):

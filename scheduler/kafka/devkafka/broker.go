@@ -28,8 +28,13 @@ type Broker struct {
 	// backend is the local kfake's private loopback address.
 	backend string
 	local   *localSync
+	// syncNow wakes the sync loop early.
+	syncNow chan struct{}
 	ln      net.Listener
 	maxSize int32
+
+	topicDefaultsOnce  sync.Once
+	topicDefaultsCache *topicConfigDefaults
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -54,7 +59,7 @@ const requestTimeout = 15 * time.Second
 // from the log dir, serves the Kafka protocol on the configured listener and
 // logs Kafka's readiness line "[KafkaServer id=N] started".
 func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Broker, error) {
-	b := &Broker{cfg: cfg, log: log, conns: map[net.Conn]struct{}{}, maxSize: socketRequestMaxBytes(cfg), failed: make(chan struct{})}
+	b := &Broker{cfg: cfg, log: log, conns: map[net.Conn]struct{}{}, maxSize: socketRequestMaxBytes(cfg), failed: make(chan struct{}), syncNow: make(chan struct{}, 1)}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.logf("starting (dev stand-in broker: the Kafka protocol served by franz-go's kfake, not Apache Kafka)")
 	if err := b.start(ctx); err != nil {
@@ -70,6 +75,7 @@ func (b *Broker) start(ctx context.Context) error {
 	if b.reg, err = OpenRegistry(ctx, b.cfg.RegistryDir, b.cfg.ZookeeperConnect); err != nil {
 		return err
 	}
+	b.reg.log = b.log
 	b.log.Info("joined cluster registry", "dir", b.reg.Dir(), "cluster_id", b.reg.Cluster().ClusterID, "zookeeper_connect", b.cfg.ZookeeperConnect)
 	if err := checkMetaProperties(b.cfg.LogDir, b.reg.Cluster().ClusterID, b.cfg.BrokerID); err != nil {
 		return err
@@ -107,7 +113,9 @@ func (b *Broker) start(ctx context.Context) error {
 
 // syncLoop applies registry changes to the local partition store even when
 // no client asks for this broker's partitions, so that the data of a topic
-// deleted through another broker is removed here too.
+// deleted through another broker is removed here too. It runs every second,
+// and at once when kicked; changes that arrive meanwhile are applied
+// together.
 func (b *Broker) syncLoop() {
 	defer b.wg.Done()
 	tick := time.NewTicker(time.Second)
@@ -117,12 +125,21 @@ func (b *Broker) syncLoop() {
 		case <-b.ctx.Done():
 			return
 		case <-tick.C:
-			ctx, cancel := context.WithTimeout(b.ctx, requestTimeout)
-			if err := b.local.ensure(ctx); err != nil && b.ctx.Err() == nil {
-				b.log.Warn("updating the local partition store from the cluster registry", "err", err)
-			}
-			cancel()
+		case <-b.syncNow:
 		}
+		ctx, cancel := context.WithTimeout(b.ctx, requestTimeout)
+		if err := b.local.ensure(ctx); err != nil && b.ctx.Err() == nil {
+			b.log.Warn("updating the local partition store from the cluster registry", "err", err)
+		}
+		cancel()
+	}
+}
+
+// kickSync asks the sync loop to run soon, without waiting for it.
+func (b *Broker) kickSync() {
+	select {
+	case b.syncNow <- struct{}{}:
+	default:
 	}
 }
 

@@ -23,14 +23,14 @@ import (
 
 // testCluster runs stand-in brokers in this process, sharing one registry.
 type testCluster struct {
-	t        *testing.T
+	t        testing.TB
 	zk       string
 	registry string
 	props    []map[string]string
 	brokers  []*Broker
 }
 
-func newTestCluster(t *testing.T, n int, extra map[string]string) *testCluster {
+func newTestCluster(t testing.TB, n int, extra map[string]string) *testCluster {
 	t.Helper()
 	c := &testCluster{t: t, zk: fmt.Sprintf("127.0.0.1:2181/dcos-service-%s", t.Name()), registry: filepath.Join(t.TempDir(), "registry")}
 	for i := range n {
@@ -61,14 +61,14 @@ func newTestCluster(t *testing.T, n int, extra map[string]string) *testCluster {
 	return c
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(NewLogHandler(testWriter{t}, slog.LevelInfo))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
 
@@ -529,7 +529,7 @@ func TestApiVersionsAdvertiseOnlyWhatTheStandInServes(t *testing.T) {
 	if keys[int16(kmsg.Fetch)] != 12 {
 		t.Errorf("Fetch max version = %d, want 12 (topic ids differ per broker)", keys[int16(kmsg.Fetch)])
 	}
-	for _, k := range []kmsg.Key{kmsg.DescribeACLs, kmsg.EndTxn, kmsg.AlterPartitionAssignments, kmsg.DescribeLogDirs} {
+	for _, k := range []kmsg.Key{kmsg.DescribeACLs, kmsg.EndTxn, kmsg.AlterReplicaLogDirs, kmsg.DescribeLogDirs} {
 		if _, ok := keys[int16(k)]; ok {
 			t.Errorf("%s is advertised but not served cluster-wide", kmsg.NameForKey(int16(k)))
 		}

@@ -2,6 +2,7 @@ package devkafka
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,40 +19,86 @@ type configEntry = kmsg.DescribeConfigsResponseResourceConfig
 // topicConfigEntries lists a topic's configs the way Kafka does: the
 // topic's own value (DYNAMIC_TOPIC_CONFIG), else the broker's
 // server.properties value (STATIC_BROKER_CONFIG), else Kafka's default
-// (DEFAULT_CONFIG). names limits the list; nil means every config.
+// (DEFAULT_CONFIG). names limits the list; nil means every config. The
+// entries a topic does not set are the broker's, made once (see
+// topicDefaults), so describing thousands of topics costs little more than
+// copying them.
 func (b *Broker) topicConfigEntries(t *Topic, names []string, withSynonyms bool) []configEntry {
-	wanted := map[string]bool{}
-	for _, n := range names {
-		wanted[n] = true
+	d := b.topicDefaults()
+	base := d.plain
+	if withSynonyms {
+		base = d.withSynonyms
 	}
 	var out []configEntry
-	for _, k := range topicconfig.Keys() {
-		if names != nil && !wanted[k.Name] {
+	if names == nil {
+		out = slices.Clone(base)
+	} else {
+		wanted := make(map[string]bool, len(names))
+		for _, n := range names {
+			wanted[n] = true
+		}
+		for _, e := range base {
+			if wanted[e.Name] {
+				out = append(out, e)
+			}
+		}
+	}
+	for k, v := range t.Configs {
+		i, ok := d.index[k]
+		if !ok {
 			continue
 		}
-		e := kmsg.NewDescribeConfigsResponseResourceConfig()
-		e.Name = k.Name
-		e.ConfigType = kmsg.ConfigType(k.Type)
-		var synonyms []kmsg.DescribeConfigsResponseResourceConfigConfigSynonym
-		if v, ok := t.Configs[k.Name]; ok {
-			synonyms = append(synonyms, synonym(k.Name, v, kmsg.ConfigSourceDynamicTopicConfig))
+		if names != nil {
+			if i = slices.IndexFunc(out, func(e configEntry) bool { return e.Name == k }); i < 0 {
+				continue
+			}
 		}
-		if brokerKey, v, ok := brokerTopicDefault(b.cfg.Properties, k); ok {
-			synonyms = append(synonyms, synonym(brokerKey, v, kmsg.ConfigSourceStaticBrokerConfig))
-		}
-		defaultKey := k.BrokerKey
-		if defaultKey == "" {
-			defaultKey = k.Name
-		}
-		synonyms = append(synonyms, synonym(defaultKey, k.Default, kmsg.ConfigSourceDefaultConfig))
-		e.Value, e.Source = synonyms[0].Value, synonyms[0].Source
-		e.IsDefault = e.Source == kmsg.ConfigSourceDefaultConfig
+		own := synonym(k, v, kmsg.ConfigSourceDynamicTopicConfig)
+		e := &out[i]
+		e.Value, e.Source, e.IsDefault = own.Value, own.Source, false
 		if withSynonyms {
-			e.ConfigSynonyms = synonyms
+			e.ConfigSynonyms = append([]kmsg.DescribeConfigsResponseResourceConfigConfigSynonym{own}, e.ConfigSynonyms...)
 		}
-		out = append(out, e)
 	}
 	return out
+}
+
+// topicConfigDefaults are the config entries of a topic that sets nothing
+// itself, in topicconfig order: from server.properties or Kafka's defaults.
+// They never change while the broker runs, and are shared by every
+// response: entries copied from them must not be modified in place.
+type topicConfigDefaults struct {
+	plain        []configEntry
+	withSynonyms []configEntry
+	index        map[string]int
+}
+
+func (b *Broker) topicDefaults() *topicConfigDefaults {
+	b.topicDefaultsOnce.Do(func() {
+		d := &topicConfigDefaults{index: map[string]int{}}
+		for i, k := range topicconfig.Keys() {
+			e := kmsg.NewDescribeConfigsResponseResourceConfig()
+			e.Name = k.Name
+			e.ConfigType = kmsg.ConfigType(k.Type)
+			var synonyms []kmsg.DescribeConfigsResponseResourceConfigConfigSynonym
+			if brokerKey, v, ok := brokerTopicDefault(b.cfg.Properties, k); ok {
+				synonyms = append(synonyms, synonym(brokerKey, v, kmsg.ConfigSourceStaticBrokerConfig))
+			}
+			defaultKey := k.BrokerKey
+			if defaultKey == "" {
+				defaultKey = k.Name
+			}
+			synonyms = append(synonyms, synonym(defaultKey, k.Default, kmsg.ConfigSourceDefaultConfig))
+			e.Value, e.Source = synonyms[0].Value, synonyms[0].Source
+			e.IsDefault = e.Source == kmsg.ConfigSourceDefaultConfig
+			d.plain = append(d.plain, e)
+			e.ConfigSynonyms = synonyms
+			d.withSynonyms = append(d.withSynonyms, e)
+			d.index[k.Name] = i
+		}
+		b.topicDefaultsCache = d
+	})
+	return b.topicDefaultsCache
 }
 
 func synonym(name, value string, src kmsg.ConfigSource) kmsg.DescribeConfigsResponseResourceConfigConfigSynonym {
@@ -344,17 +391,19 @@ func (b *Broker) applyConfigChanges(ctx context.Context, validateOnly bool, name
 		return
 	}
 	gone := map[int]bool{}
-	_, err := b.reg.Update(ctx, func(st *State) error {
+	_, err := b.reg.Update(ctx, func(x *Txn) error {
 		for i, change := range changes {
 			if results[i] != nil || change == nil {
 				continue
 			}
-			t := st.Topics[name(i)]
+			t := x.Topic(name(i))
 			if t == nil {
 				gone[i] = true
 				continue
 			}
-			change(t)
+			nt := t.clone()
+			change(nt)
+			x.Put(name(i), nt)
 		}
 		return nil
 	})

@@ -10,7 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -67,9 +70,79 @@ func BuildDistributionFor(ctx context.Context, outPath string, target Target) er
 	return writeDistribution(outPath, bin)
 }
 
+// Launcher is the broker of a launcher distribution: a program on this
+// machine that serves the broker command (RunBroker).
+type Launcher struct {
+	// Program is the absolute path of the executable.
+	Program string
+	// Args come before the broker's own arguments.
+	Args []string
+	// Env is set for the program, in addition to what the task has.
+	Env map[string]string
+}
+
+// WriteLauncherDistribution writes the distribution into outPath (a .tgz)
+// without building anything: its libs/kafka-dev-broker is a small shell
+// launcher that execs l.Program with l.Args followed by the broker's own
+// arguments. kafka-scheduler uses it to write a distribution whose broker
+// is kafka-scheduler itself (exec <kafka-scheduler> dev-broker ...), so
+// that dev mode needs neither a Go toolchain nor a tarball shipped next to
+// the binary. The tarball only works on the machine that wrote it, which is
+// where dev mode's local Mesos agents run their tasks.
+func WriteLauncherDistribution(outPath string, l Launcher) error {
+	if !filepath.IsAbs(l.Program) {
+		return fmt.Errorf("writing %s: the broker program %q must be an absolute path", outPath, l.Program)
+	}
+	for k := range l.Env {
+		if !envNamePattern.MatchString(k) {
+			return fmt.Errorf("writing %s: %q is not an environment variable name", outPath, k)
+		}
+	}
+	return writeDistributionData(outPath, []byte(launcherScript(l)))
+}
+
+var envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// launcherScript is the /bin/sh script that stands in for the broker
+// binary in a launcher distribution.
+func launcherScript(l Launcher) string {
+	var b strings.Builder
+	b.WriteString("#!/bin/sh\n")
+	b.WriteString("# libs/kafka-dev-broker of a kafka-dev launcher distribution (a DEV STAND-IN for\n")
+	b.WriteString("# Apache Kafka): the broker is served by the program below, on this machine only.\n")
+	keys := make([]string, 0, len(l.Env))
+	for k := range l.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString(k + "=" + shellQuote(l.Env[k]) + "\nexport " + k + "\n")
+	}
+	b.WriteString("exec " + shellQuote(l.Program))
+	for _, a := range l.Args {
+		b.WriteString(" " + shellQuote(a))
+	}
+	b.WriteString(" \"$@\"\n")
+	return b.String()
+}
+
+// shellQuote quotes s for /bin/sh: single quotes, with embedded single
+// quotes closed, escaped and reopened.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 // writeDistribution packs the tarball next to outPath and renames it into
 // place, so a reader never sees half a tarball.
 func writeDistribution(outPath, brokerBinary string) error {
+	bin, err := os.ReadFile(brokerBinary)
+	if err != nil {
+		return fmt.Errorf("writing %s: reading the broker binary: %w", outPath, err)
+	}
+	return writeDistributionData(outPath, bin)
+}
+
+func writeDistributionData(outPath string, broker []byte) error {
 	if err := os.MkdirAll(filepath.Dir(outPath), 0o755); err != nil {
 		return fmt.Errorf("writing %s: %w", outPath, err)
 	}
@@ -78,7 +151,7 @@ func writeDistribution(outPath, brokerBinary string) error {
 		return fmt.Errorf("writing %s: %w", outPath, err)
 	}
 	defer os.Remove(tmp.Name())
-	if err := PackDistribution(tmp, brokerBinary); err != nil {
+	if err := packDistribution(tmp, broker); err != nil {
 		tmp.Close()
 		return fmt.Errorf("writing %s: %w", outPath, err)
 	}
@@ -98,6 +171,10 @@ func PackDistribution(w io.Writer, brokerBinary string) error {
 	if err != nil {
 		return fmt.Errorf("reading the broker binary: %w", err)
 	}
+	return packDistribution(w, bin)
+}
+
+func packDistribution(w io.Writer, bin []byte) error {
 	gz := gzip.NewWriter(w)
 	tw := tar.NewWriter(gz)
 	entries := []struct {

@@ -15,6 +15,12 @@
 //	kafka-dev/libs/kafka-dev-broker       the broker
 //	kafka-dev/README.md                   what this is and how it differs
 //
+// WriteLauncherDistribution writes the same layout without building
+// anything: its libs/kafka-dev-broker is a shell launcher that execs a
+// given program. `kafka-scheduler dev` writes one into its data folder whose
+// broker is kafka-scheduler itself (its hidden dev-broker command runs
+// RunBroker), so the scheduler binary alone is enough for dev mode.
+//
 // The top folder is DistDir ("kafka-dev"). The start script execs the broker,
 // which logs to stdout and to $LOG_DIR/server.log (default
 // kafka-dev/logs/server.log, as Kafka's log4j does) in Kafka's layout,
@@ -48,11 +54,15 @@
 //     whose services share a name still get separate clusters. Apache Kafka
 //     ignores the key.
 //   - The registry holds the topics (id, replica list of every partition,
-//     topic configs) in state.json, rewritten atomically under a lock file
-//     by whichever broker receives a CreateTopics, CreatePartitions,
-//     DeleteTopics or config change. Every broker answers Metadata,
-//     DescribeCluster, FindCoordinator and DescribeConfigs from it, so all
-//     brokers give the same answers at once.
+//     topic configs) as a snapshot (state.json) and an append-only journal
+//     (journal.log). Whichever broker receives a CreateTopics,
+//     CreatePartitions, DeleteTopics, config change or reassignment appends
+//     one line for it under a lock file; every broker keeps the topics in
+//     memory and reads only the lines it has not seen, so a change costs
+//     the same at five topics or five thousand (the journal is folded into
+//     a new snapshot once it outgrows the old one). Every broker answers
+//     Metadata, DescribeCluster, FindCoordinator and DescribeConfigs from
+//     it, so all brokers give the same answers at once.
 //   - Liveness is a lock the broker process holds on brokers/<id>.lock for
 //     as long as it serves (a Linux open-file-description lock). The kernel
 //     drops it when the process dies, even by SIGKILL, so a dead broker
@@ -68,8 +78,9 @@
 //     NOT_LEADER_OR_FOLLOWER / UNKNOWN_TOPIC_OR_PARTITION without touching
 //     data; group requests and InitProducerID are forwarded as they are.
 //     Before forwarding, the broker brings its kfake up to date with the
-//     registry (topics, partition counts, configs), so a topic created
-//     through any broker can be produced to at once through its leader.
+//     registry (topics, partition counts, configs; one batched request per
+//     kind of change), so a topic created through any broker can be
+//     produced to at once through its leader.
 //   - log.dirs carries a meta.properties (cluster.id, broker.id) like
 //     Kafka's; a log dir of another cluster or broker id is refused, and a
 //     topic deleted and recreated while a broker was down is recognised by
@@ -100,6 +111,17 @@
 // disappear as broker processes stop and start, which is what the admin
 // health checks and the rolling-restart gate need to see. acks=all produce
 // is not refused below min.insync.replicas.
+//
+// Partition reassignment (AlterPartitionAssignments) follows the same rule:
+// it may add, remove or reorder a partition's followers, which changes only
+// its replica list (and so its replication factor), and is complete at
+// once because followers hold no data to catch up on;
+// ListPartitionReassignments therefore never shows one in progress. A
+// reassignment that would change a partition's home broker is refused with
+// INVALID_REPLICA_ASSIGNMENT naming the home broker, since it would claim
+// data moved that did not. Real Kafka copies the data and may move the
+// leader; an admin that keeps each partition's first replica in place (as
+// admin.SetReplicationFactor does) works the same on both.
 //
 // # kfake's traps, and how they are avoided
 //
@@ -132,9 +154,10 @@
 // # Not supported
 //
 // SSL and SASL listeners, ACLs, quotas, SCRAM users, transactions,
-// partition reassignment, log-dir queries and dynamic broker configs: their
-// request keys are left out of ApiVersions (or, for broker configs, refused
-// with INVALID_REQUEST naming server.properties), because kfake would keep
-// them per process rather than per cluster. All brokers of a cluster must
-// run on one machine, since the registry is a local directory.
+// log-dir queries and dynamic broker configs: their request keys are left
+// out of ApiVersions (or, for broker configs, refused with INVALID_REQUEST
+// naming server.properties), because kfake would keep them per process
+// rather than per cluster. Moving a partition's home broker is refused (see
+// above). All brokers of a cluster must run on one machine, since the
+// registry is a local directory.
 package devkafka

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -20,20 +21,33 @@ import (
 // local filesystem that every broker of the cluster opens.
 //
 //	cluster.json      identity (zookeeper.connect) and cluster id; written once
-//	state.json        topics: ids, partition replica lists, configs
-//	state.lock        held while state.json is rewritten
+//	state.json        topics at one epoch: the snapshot (see state.go)
+//	journal.log       every topic change since the snapshot, one line each
+//	state.lock        held while the journal or snapshot is written
 //	brokers/<id>.json where broker <id> listens
 //	brokers/<id>.lock held by broker <id>'s process while it serves
 //
-// state.json and the broker files are replaced atomically (write, rename),
-// so readers never lock.
+// The snapshot and the broker files are replaced atomically (write,
+// rename) and the journal is only appended to in whole lines, so readers
+// never lock.
 type Registry struct {
 	dir     string
 	cluster ClusterInfo
+	log     *slog.Logger
 
-	mu          sync.Mutex
-	stateStamp  fileStamp
-	state       *State
+	// writer lets one goroutine of this process at a time contend for
+	// state.lock with the other brokers.
+	writer chan struct{}
+
+	// stateMu guards cache; it is held for local file reads and appends
+	// only.
+	stateMu sync.Mutex
+	cache   stateCache
+	// compactBytes is the journal size past which it is folded into the
+	// snapshot (when also larger than the snapshot).
+	compactBytes int64
+
+	brokerMu    sync.Mutex
 	brokerCache map[string]cachedBroker
 }
 
@@ -54,14 +68,8 @@ type BrokerInfo struct {
 	StartedAt time.Time `json:"started_at"`
 }
 
-// State is the cluster's topic metadata.
-type State struct {
-	// Epoch increases with every change.
-	Epoch  int64             `json:"epoch"`
-	Topics map[string]*Topic `json:"topics"`
-}
-
-// Topic is one topic of the cluster.
+// Topic is one topic of the cluster. Topics read from a State are shared
+// and never modified; a change puts a new Topic (see Topic.clone).
 type Topic struct {
 	ID       TopicID `json:"id"`
 	Internal bool    `json:"internal,omitempty"`
@@ -69,6 +77,21 @@ type Topic struct {
 	// partition's home broker, the only one that holds its data.
 	Replicas [][]int32         `json:"replicas"`
 	Configs  map[string]string `json:"configs,omitempty"`
+}
+
+// clone returns a copy that may be changed and put.
+func (t *Topic) clone() *Topic {
+	ct := &Topic{ID: t.ID, Internal: t.Internal, Replicas: make([][]int32, len(t.Replicas))}
+	for i, r := range t.Replicas {
+		ct.Replicas[i] = append([]int32(nil), r...)
+	}
+	if len(t.Configs) > 0 {
+		ct.Configs = make(map[string]string, len(t.Configs))
+		for k, v := range t.Configs {
+			ct.Configs[k] = v
+		}
+	}
+	return ct
 }
 
 // TopicID is a Kafka topic id, written as hex in the registry.
@@ -95,24 +118,6 @@ func newTopicID() TopicID {
 	return id
 }
 
-func (s *State) clone() *State {
-	out := &State{Epoch: s.Epoch, Topics: make(map[string]*Topic, len(s.Topics))}
-	for name, t := range s.Topics {
-		ct := &Topic{ID: t.ID, Internal: t.Internal, Replicas: make([][]int32, len(t.Replicas))}
-		for i, r := range t.Replicas {
-			ct.Replicas[i] = append([]int32(nil), r...)
-		}
-		if len(t.Configs) > 0 {
-			ct.Configs = make(map[string]string, len(t.Configs))
-			for k, v := range t.Configs {
-				ct.Configs[k] = v
-			}
-		}
-		out.Topics[name] = ct
-	}
-	return out
-}
-
 // OpenRegistry opens (creating if needed) the registry in dir for the
 // cluster whose identity is the brokers' zookeeper.connect. A registry
 // created for another identity is refused: two clusters must never mix.
@@ -120,30 +125,27 @@ func OpenRegistry(ctx context.Context, dir, identity string) (*Registry, error) 
 	if err := os.MkdirAll(filepath.Join(dir, "brokers"), 0o755); err != nil {
 		return nil, fmt.Errorf("creating cluster registry %s: %w", dir, err)
 	}
-	r := &Registry{dir: dir, brokerCache: map[string]cachedBroker{}}
+	r := &Registry{dir: dir, log: slog.New(slog.DiscardHandler), writer: make(chan struct{}, 1), compactBytes: minCompactBytes, brokerCache: map[string]cachedBroker{}}
 	err := r.withStateLock(ctx, func() error {
 		info, err := r.readClusterInfo()
 		if errors.Is(err, os.ErrNotExist) {
 			info = ClusterInfo{Identity: identity, ClusterID: newClusterID()}
-			return writeJSONAtomic(filepath.Join(dir, "cluster.json"), info)
-		}
-		if err != nil {
+			if err := writeJSONAtomic(filepath.Join(dir, "cluster.json"), info); err != nil {
+				return err
+			}
+		} else if err != nil {
 			return err
 		}
 		if info.Identity != identity {
 			return fmt.Errorf("cluster registry %s belongs to the cluster with zookeeper.connect=%q, not %q; "+
 				"set %s to a directory of its own", dir, info.Identity, identity, RegistryDirProperty)
 		}
-		return nil
+		r.cluster = info
+		return r.ensureJournal()
 	})
 	if err != nil {
 		return nil, err
 	}
-	info, err := r.readClusterInfo()
-	if err != nil {
-		return nil, err
-	}
-	r.cluster = info
 	return r, nil
 }
 
@@ -178,7 +180,7 @@ func (r *Registry) withStateLock(ctx context.Context, fn func() error) error {
 		return fmt.Errorf("opening registry lock: %w", err)
 	}
 	defer f.Close() // closing the file releases the lock
-	wait := time.Millisecond
+	wait := 100 * time.Microsecond
 	for {
 		err := tryLock(f)
 		if err == nil {
@@ -187,84 +189,17 @@ func (r *Registry) withStateLock(ctx context.Context, fn func() error) error {
 		if !errors.Is(err, errLocked) {
 			return err
 		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return fmt.Errorf("waiting for the cluster registry lock %s: %w", f.Name(), ctx.Err())
-		case <-time.After(wait):
+		case <-t.C:
 		}
-		wait = min(2*wait, 50*time.Millisecond)
+		// Holders keep the lock for one append, so keep polling fast.
+		wait = min(2*wait, 5*time.Millisecond)
 	}
 	return fn()
-}
-
-// State returns the current topic metadata. The result is shared and must
-// not be modified; it is re-read only when state.json changed.
-func (r *Registry) State() (*State, error) {
-	path := filepath.Join(r.dir, "state.json")
-	stamp, err := stampOf(path)
-	if err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.state != nil && stamp == r.stateStamp {
-		return r.state, nil
-	}
-	st, err := readState(path)
-	if err != nil {
-		return nil, err
-	}
-	r.state, r.stateStamp = st, stamp
-	return st, nil
-}
-
-// StateStamp identifies the current version of state.json cheaply (one
-// stat), so callers can tell whether anything changed.
-func (r *Registry) StateStamp() (fileStamp, error) {
-	return stampOf(filepath.Join(r.dir, "state.json"))
-}
-
-func readState(path string) (*State, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return &State{Topics: map[string]*Topic{}}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading cluster state: %w", err)
-	}
-	st := &State{}
-	if err := json.Unmarshal(data, st); err != nil {
-		return nil, fmt.Errorf("reading cluster state %s: %w", path, err)
-	}
-	if st.Topics == nil {
-		st.Topics = map[string]*Topic{}
-	}
-	return st, nil
-}
-
-// Update changes the topic metadata under the registry lock: fn gets a copy
-// of the latest state to modify. If fn returns an error nothing is written.
-// It returns the state as written.
-func (r *Registry) Update(ctx context.Context, fn func(*State) error) (*State, error) {
-	var written *State
-	err := r.withStateLock(ctx, func() error {
-		path := filepath.Join(r.dir, "state.json")
-		cur, err := readState(path)
-		if err != nil {
-			return err
-		}
-		next := cur.clone()
-		if err := fn(next); err != nil {
-			return err
-		}
-		next.Epoch = cur.Epoch + 1
-		if err := writeJSONAtomic(path, next); err != nil {
-			return err
-		}
-		written = next
-		return nil
-	})
-	return written, err
 }
 
 // Registration is a broker's hold on its id; Close releases it.
@@ -363,9 +298,9 @@ func (r *Registry) brokerInfo(path string) (BrokerInfo, error) {
 	if err != nil {
 		return BrokerInfo{}, err
 	}
-	r.mu.Lock()
+	r.brokerMu.Lock()
 	c, ok := r.brokerCache[path]
-	r.mu.Unlock()
+	r.brokerMu.Unlock()
 	if ok && c.stamp == stamp {
 		return c.info, nil
 	}
@@ -377,9 +312,9 @@ func (r *Registry) brokerInfo(path string) (BrokerInfo, error) {
 	if err := json.Unmarshal(data, &info); err != nil {
 		return BrokerInfo{}, fmt.Errorf("reading %s: %w", path, err)
 	}
-	r.mu.Lock()
+	r.brokerMu.Lock()
 	r.brokerCache[path] = cachedBroker{stamp: stamp, info: info}
-	r.mu.Unlock()
+	r.brokerMu.Unlock()
 	return info, nil
 }
 
@@ -408,11 +343,17 @@ func writeJSONAtomic(path string, v any) error {
 	if err != nil {
 		return err
 	}
+	return writeFileAtomic(path, append(data, '\n'))
+}
+
+// writeFileAtomic writes data to path through a temporary file and a
+// rename, so readers see the old content or the new, never a mix.
+func writeFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
 		return fmt.Errorf("writing %s: %w", path, err)

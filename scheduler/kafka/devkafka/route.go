@@ -56,6 +56,10 @@ func (b *Broker) route(req *request) outcome {
 		return answer(b.handleAlterConfigs(ctx, v, r))
 	case *kmsg.IncrementalAlterConfigsRequest:
 		return answer(b.handleIncrementalAlterConfigs(ctx, v, r))
+	case *kmsg.AlterPartitionAssignmentsRequest:
+		return answer(b.handleAlterPartitionAssignments(ctx, v, r))
+	case *kmsg.ListPartitionReassignmentsRequest:
+		return answer(b.handleListPartitionReassignments(r))
 	}
 	// Everything else reads or writes this broker's partition store: bring
 	// it up to date with the registry first, so that a topic created or

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"sort"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -24,16 +26,20 @@ const registryIDConfig = "devkafka.registry.topic.id"
 
 // localSync keeps this broker's partition store (its kfake) in line with
 // the registry: the same topics, partition counts and configs. It talks to
-// the store over the Kafka protocol, as an admin client would.
+// the store over the Kafka protocol, as an admin client would, and sends
+// each kind of change for all topics at once (kfake rewrites its topic list
+// on disk once per request, so one request per topic would make creating
+// thousands of topics quadratic).
 type localSync struct {
 	cl  *kgo.Client
 	adm *kadm.Client
 	reg *Registry
 	log *slog.Logger
 
-	mu      sync.Mutex
-	loaded  bool
-	applied fileStamp
+	mu sync.Mutex
+	// applied is the registry state the store matches; topics is what
+	// the store holds.
+	applied *State
 	topics  map[string]localTopic
 }
 
@@ -56,28 +62,27 @@ func (s *localSync) close() { s.cl.Close() }
 // ensure applies the registry to the local store if the registry changed
 // since the last call.
 func (s *localSync) ensure(ctx context.Context) error {
-	stamp, err := s.reg.StateStamp()
+	st, err := s.reg.State()
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.loaded && stamp == s.applied {
+	if st == s.applied {
 		return nil
 	}
-	if !s.loaded {
+	if s.topics == nil {
 		if err := s.load(ctx); err != nil {
 			return err
 		}
 	}
-	st, err := s.reg.State()
-	if err != nil {
-		return err
-	}
 	if err := s.apply(ctx, st); err != nil {
+		// Read the store again next time rather than trust what a
+		// failed batch left.
+		s.topics, s.applied = nil, nil
 		return err
 	}
-	s.applied = stamp
+	s.applied = st
 	return nil
 }
 
@@ -87,74 +92,90 @@ func (s *localSync) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listing the local partition store: %w", err)
 	}
-	s.topics = map[string]localTopic{}
-	if len(details) == 0 {
-		s.loaded = true
-		return nil
-	}
-	cfgs, err := s.adm.DescribeTopicConfigs(ctx, details.Names()...)
-	if err != nil {
-		return fmt.Errorf("reading local topic configs: %w", err)
-	}
-	for _, rc := range cfgs {
-		if rc.Err != nil {
-			return fmt.Errorf("reading local configs of %s: %w", rc.Name, rc.Err)
+	topics := map[string]localTopic{}
+	if len(details) > 0 {
+		cfgs, err := s.adm.DescribeTopicConfigs(ctx, details.Names()...)
+		if err != nil {
+			return fmt.Errorf("reading local topic configs: %w", err)
 		}
-		lt := localTopic{partitions: len(details[rc.Name].Partitions), configs: map[string]string{}}
-		for _, c := range rc.Configs {
-			if c.Source != kmsg.ConfigSourceDynamicTopicConfig {
-				continue
+		for _, rc := range cfgs {
+			if rc.Err != nil {
+				return fmt.Errorf("reading local configs of %s: %w", rc.Name, rc.Err)
 			}
-			if c.Key == registryIDConfig {
-				if err := lt.id.UnmarshalText([]byte(c.MaybeValue())); err != nil {
-					s.log.Warn("local topic has an unreadable registry id; it will be replaced", "topic", rc.Name, "err", err)
+			lt := localTopic{partitions: len(details[rc.Name].Partitions), configs: map[string]string{}}
+			for _, c := range rc.Configs {
+				if c.Source != kmsg.ConfigSourceDynamicTopicConfig {
+					continue
 				}
-				continue
+				if c.Key == registryIDConfig {
+					if err := lt.id.UnmarshalText([]byte(c.MaybeValue())); err != nil {
+						s.log.Warn("local topic has an unreadable registry id; it will be replaced", "topic", rc.Name, "err", err)
+					}
+					continue
+				}
+				lt.configs[c.Key] = c.MaybeValue()
 			}
-			lt.configs[c.Key] = c.MaybeValue()
+			topics[rc.Name] = lt
 		}
-		s.topics[rc.Name] = lt
 	}
-	s.loaded = true
+	s.topics, s.applied = topics, nil
 	return nil
 }
 
-// apply deletes local topics the registry no longer has (or has under a
-// new id), creates the missing ones, adds partitions and updates configs.
-func (s *localSync) apply(ctx context.Context, st *State) error {
-	var stale []string
+// localChanges is what the store needs to match the registry.
+type localChanges struct {
+	stale   []string          // delete: gone from the registry, or recreated under a new id
+	create  []string          // create
+	grow    map[string]int    // raise to this many partitions
+	configs map[string]*Topic // replace the configs with the topic's
+}
+
+// diff compares the registry with the store. Topics whose *Topic is the
+// one already applied are skipped without a look: a State shares every
+// topic it did not change.
+func (s *localSync) diff(st *State) localChanges {
+	ch := localChanges{grow: map[string]int{}, configs: map[string]*Topic{}}
 	for name, lt := range s.topics {
 		if rt := st.Topics[name]; rt == nil || rt.Internal || rt.ID != lt.id {
-			stale = append(stale, name)
+			ch.stale = append(ch.stale, name)
 		}
 	}
-	if err := s.deleteTopics(ctx, stale); err != nil {
-		return err
-	}
 	for name, rt := range st.Topics {
-		if rt.Internal {
+		if rt.Internal || s.applied != nil && s.applied.Topics[name] == rt {
 			continue
 		}
 		lt, ok := s.topics[name]
-		switch {
-		case !ok:
-			if err := s.createTopic(ctx, name, rt); err != nil {
-				return err
-			}
-		default:
-			if lt.partitions < len(rt.Replicas) {
-				if err := s.addPartitions(ctx, name, len(rt.Replicas)); err != nil {
-					return err
-				}
-			}
-			if !maps.Equal(lt.configs, rt.Configs) {
-				if err := s.setConfigs(ctx, name, rt); err != nil {
-					return err
-				}
-			}
+		if !ok || lt.id != rt.ID {
+			ch.create = append(ch.create, name)
+			continue
+		}
+		if lt.partitions < len(rt.Replicas) {
+			ch.grow[name] = len(rt.Replicas)
+		}
+		if !maps.Equal(lt.configs, rt.Configs) {
+			ch.configs[name] = rt
 		}
 	}
-	return nil
+	sort.Strings(ch.stale)
+	sort.Strings(ch.create)
+	return ch
+}
+
+// apply deletes local topics the registry no longer has (or has under a
+// new id), creates the missing ones, adds partitions and updates configs,
+// one request for each.
+func (s *localSync) apply(ctx context.Context, st *State) error {
+	ch := s.diff(st)
+	if err := s.deleteTopics(ctx, ch.stale); err != nil {
+		return err
+	}
+	if err := s.createTopics(ctx, st, ch.create); err != nil {
+		return err
+	}
+	if err := s.addPartitions(ctx, ch.grow); err != nil {
+		return err
+	}
+	return s.setConfigs(ctx, ch.configs)
 }
 
 func (s *localSync) deleteTopics(ctx context.Context, names []string) error {
@@ -163,68 +184,121 @@ func (s *localSync) deleteTopics(ctx context.Context, names []string) error {
 	}
 	resps, err := s.adm.DeleteTopics(ctx, names...)
 	if err != nil {
-		return fmt.Errorf("deleting local topics %v: %w", names, err)
+		return fmt.Errorf("deleting %d local topics: %w", len(names), err)
 	}
 	for _, r := range resps {
 		if r.Err != nil && !errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
 			return fmt.Errorf("deleting local topic %s: %w", r.Topic, r.Err)
 		}
 		delete(s.topics, r.Topic)
-		s.log.Info("removed the local data of a deleted topic", "topic", r.Topic)
 	}
+	s.log.Info("removed the local data of deleted topics", "topics", len(names))
 	return nil
 }
 
-func (s *localSync) createTopic(ctx context.Context, name string, rt *Topic) error {
-	id, _ := rt.ID.MarshalText()
-	cfg := map[string]*string{registryIDConfig: kadm.StringPtr(string(id))}
-	for k, v := range rt.Configs {
-		cfg[k] = kadm.StringPtr(v)
+func (s *localSync) createTopics(ctx context.Context, st *State, names []string) error {
+	if len(names) == 0 {
+		return nil
 	}
-	resp, err := s.adm.CreateTopic(ctx, int32(len(rt.Replicas)), 1, cfg, name)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		return fmt.Errorf("creating local topic %s: %w", name, err)
-	}
-	s.topics[name] = localTopic{id: rt.ID, partitions: len(rt.Replicas), configs: maps.Clone(rt.Configs)}
-	return nil
-}
-
-func (s *localSync) addPartitions(ctx context.Context, name string, count int) error {
-	resps, err := s.adm.UpdatePartitions(ctx, count, name)
-	if err == nil {
-		err = resps.Error()
-	}
-	if err != nil {
-		return fmt.Errorf("adding local partitions to %s: %w", name, err)
-	}
-	lt := s.topics[name]
-	lt.partitions = count
-	s.topics[name] = lt
-	return nil
-}
-
-func (s *localSync) setConfigs(ctx context.Context, name string, rt *Topic) error {
-	id, _ := rt.ID.MarshalText()
-	cfgs := []kadm.AlterConfig{{Name: registryIDConfig, Value: kadm.StringPtr(string(id))}}
-	for k, v := range rt.Configs {
-		cfgs = append(cfgs, kadm.AlterConfig{Name: k, Value: kadm.StringPtr(v)})
-	}
-	resps, err := s.adm.AlterTopicConfigsState(ctx, cfgs, name)
-	if err == nil {
-		for _, r := range resps {
-			if r.Err != nil {
-				err = r.Err
-			}
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.TimeoutMillis = int32(requestTimeout / time.Millisecond)
+	for _, name := range names {
+		rt := st.Topics[name]
+		t := kmsg.NewCreateTopicsRequestTopic()
+		t.Topic, t.NumPartitions, t.ReplicationFactor = name, int32(len(rt.Replicas)), 1
+		id, _ := rt.ID.MarshalText()
+		t.Configs = append(t.Configs, createConfig(registryIDConfig, string(id)))
+		for k, v := range rt.Configs {
+			t.Configs = append(t.Configs, createConfig(k, v))
 		}
+		req.Topics = append(req.Topics, t)
 	}
+	resp, err := req.RequestWith(ctx, s.cl)
 	if err != nil {
-		return fmt.Errorf("updating local configs of %s: %w", name, err)
+		return fmt.Errorf("creating %d local topics: %w", len(names), err)
 	}
-	lt := s.topics[name]
-	lt.configs = maps.Clone(rt.Configs)
-	s.topics[name] = lt
-	return nil
+	var errs []error
+	for _, t := range resp.Topics {
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			errs = append(errs, fmt.Errorf("creating local topic %s: %w", t.Topic, err))
+			continue
+		}
+		rt := st.Topics[t.Topic]
+		s.topics[t.Topic] = localTopic{id: rt.ID, partitions: len(rt.Replicas), configs: maps.Clone(rt.Configs)}
+	}
+	return errors.Join(errs...)
+}
+
+func createConfig(k, v string) kmsg.CreateTopicsRequestTopicConfig {
+	c := kmsg.NewCreateTopicsRequestTopicConfig()
+	c.Name, c.Value = k, kmsg.StringPtr(v)
+	return c
+}
+
+func (s *localSync) addPartitions(ctx context.Context, grow map[string]int) error {
+	if len(grow) == 0 {
+		return nil
+	}
+	req := kmsg.NewPtrCreatePartitionsRequest()
+	req.TimeoutMillis = int32(requestTimeout / time.Millisecond)
+	for name, count := range grow {
+		t := kmsg.NewCreatePartitionsRequestTopic()
+		t.Topic, t.Count = name, int32(count)
+		req.Topics = append(req.Topics, t)
+	}
+	resp, err := req.RequestWith(ctx, s.cl)
+	if err != nil {
+		return fmt.Errorf("adding local partitions to %d topics: %w", len(grow), err)
+	}
+	var errs []error
+	for _, t := range resp.Topics {
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			errs = append(errs, fmt.Errorf("adding local partitions to %s: %w", t.Topic, err))
+			continue
+		}
+		lt := s.topics[t.Topic]
+		lt.partitions = grow[t.Topic]
+		s.topics[t.Topic] = lt
+	}
+	return errors.Join(errs...)
+}
+
+// setConfigs replaces the configs of topics wholesale (legacy AlterConfigs),
+// keeping the registry id.
+func (s *localSync) setConfigs(ctx context.Context, topics map[string]*Topic) error {
+	if len(topics) == 0 {
+		return nil
+	}
+	req := kmsg.NewPtrAlterConfigsRequest()
+	for name, rt := range topics {
+		r := kmsg.NewAlterConfigsRequestResource()
+		r.ResourceType, r.ResourceName = kmsg.ConfigResourceTypeTopic, name
+		id, _ := rt.ID.MarshalText()
+		r.Configs = append(r.Configs, alterConfig(registryIDConfig, string(id)))
+		for k, v := range rt.Configs {
+			r.Configs = append(r.Configs, alterConfig(k, v))
+		}
+		req.Resources = append(req.Resources, r)
+	}
+	resp, err := req.RequestWith(ctx, s.cl)
+	if err != nil {
+		return fmt.Errorf("updating the local configs of %d topics: %w", len(topics), err)
+	}
+	var errs []error
+	for _, r := range resp.Resources {
+		if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
+			errs = append(errs, fmt.Errorf("updating local configs of %s: %w", r.ResourceName, err))
+			continue
+		}
+		lt := s.topics[r.ResourceName]
+		lt.configs = maps.Clone(topics[r.ResourceName].Configs)
+		s.topics[r.ResourceName] = lt
+	}
+	return errors.Join(errs...)
+}
+
+func alterConfig(k, v string) kmsg.AlterConfigsRequestResourceConfig {
+	c := kmsg.NewAlterConfigsRequestResourceConfig()
+	c.Name, c.Value = k, kmsg.StringPtr(v)
+	return c
 }

@@ -89,7 +89,7 @@ func (b *Broker) planTopic(v *view, c createRequest) (*Topic, *kafkaError) {
 	if kerrAssign != nil {
 		return nil, kerrAssign
 	}
-	if e := existsOrCollides(v.state, c.name); e != nil {
+	if e := existsOrCollides(c.name, v.state.Topics[c.name] != nil, v.state.colliding(c.name)); e != nil {
 		return nil, e
 	}
 	return &Topic{ID: newTopicID(), Replicas: replicas, Configs: configs}, nil
@@ -182,14 +182,14 @@ func validateTopicConfigs(cfg map[string]string) *kafkaError {
 	return nil
 }
 
-func existsOrCollides(st *State, name string) *kafkaError {
-	if _, ok := st.Topics[name]; ok {
+// existsOrCollides refuses a topic name that exists, or that collides
+// with the existing topic other ("" for none).
+func existsOrCollides(name string, exists bool, other string) *kafkaError {
+	if exists {
 		return failf(kerr.TopicAlreadyExists, "Topic '%s' already exists.", name)
 	}
-	for other := range st.Topics {
-		if topicconfig.Collides(name, other) {
-			return failf(kerr.InvalidTopicException, "Topic '%s' collides with existing topic: %s", name, other)
-		}
+	if other != "" {
+		return failf(kerr.InvalidTopicException, "Topic '%s' collides with existing topic: %s", name, other)
 	}
 	return nil
 }
@@ -198,13 +198,13 @@ func existsOrCollides(st *State, name string) *kafkaError {
 // another broker since the plan was made fails with TOPIC_ALREADY_EXISTS.
 func (b *Broker) createTopics(ctx context.Context, plans map[string]*Topic) (map[string]*kafkaError, error) {
 	lost := map[string]*kafkaError{}
-	_, err := b.reg.Update(ctx, func(st *State) error {
+	_, err := b.reg.Update(ctx, func(x *Txn) error {
 		for name, t := range plans {
-			if e := existsOrCollides(st, name); e != nil {
+			if e := existsOrCollides(name, x.Topic(name) != nil, x.Colliding(name)); e != nil {
 				lost[name] = e
 				continue
 			}
-			st.Topics[name] = t
+			x.Put(name, t)
 		}
 		return nil
 	})
@@ -294,14 +294,16 @@ func (b *Broker) handleCreatePartitions(ctx context.Context, v *view, r *kmsg.Cr
 	}
 	if !r.ValidateOnly && len(additions) > 0 {
 		lost := map[string]*kafkaError{}
-		_, err := b.reg.Update(ctx, func(st *State) error {
+		_, err := b.reg.Update(ctx, func(x *Txn) error {
 			for name, add := range additions {
-				t := st.Topics[name]
+				t := x.Topic(name)
 				if t == nil {
 					lost[name] = failf(kerr.UnknownTopicOrPartition, "Topic %s was deleted meanwhile.", name)
 					continue
 				}
-				t.Replicas = append(t.Replicas, add...)
+				nt := t.clone()
+				nt.Replicas = append(nt.Replicas, add...)
+				x.Put(name, nt)
 			}
 			return nil
 		})
@@ -410,10 +412,10 @@ func (b *Broker) handleDeleteTopics(ctx context.Context, v *view, r *kmsg.Delete
 		}
 	}
 	if len(doomed) > 0 {
-		_, err := b.reg.Update(ctx, func(st *State) error {
+		_, err := b.reg.Update(ctx, func(x *Txn) error {
 			for name, id := range doomed {
-				if t := st.Topics[name]; t != nil && t.ID == id {
-					delete(st.Topics, name)
+				if t := x.Topic(name); t != nil && t.ID == id {
+					x.Delete(name)
 				}
 			}
 			return nil
@@ -428,9 +430,10 @@ func (b *Broker) handleDeleteTopics(ctx context.Context, v *view, r *kmsg.Delete
 			}
 		}
 		if err == nil {
-			if err := b.local.ensure(ctx); err != nil {
-				b.log.Warn("removing deleted topics from the local partition store", "err", err)
-			}
+			// The local data goes in the background: a topic created
+			// again under the name gets a new id, so stale data is
+			// never served meanwhile.
+			b.kickSync()
 		}
 	}
 	for _, tg := range targets {
@@ -458,12 +461,12 @@ func (b *Broker) ensureInternalTopic(ctx context.Context, v *view, name string, 
 	}
 	plan := &Topic{ID: newTopicID(), Internal: true, Replicas: assign(v.live, int(partitions), int(rf), 0), Configs: map[string]string{"cleanup.policy": "compact"}}
 	var created *Topic
-	_, err := b.reg.Update(ctx, func(st *State) error {
-		if t := st.Topics[name]; t != nil {
+	_, err := b.reg.Update(ctx, func(x *Txn) error {
+		if t := x.Topic(name); t != nil {
 			created = t
 			return nil
 		}
-		st.Topics[name] = plan
+		x.Put(name, plan)
 		created = plan
 		return nil
 	})

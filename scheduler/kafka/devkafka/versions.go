@@ -9,9 +9,10 @@ import (
 // version of each (0 means "as high as Kafka 3.9 in ZooKeeper mode").
 // Everything else is left out of ApiVersions, so clients see it as
 // unsupported instead of getting answers that are only true of one broker:
-// ACLs, quotas, SCRAM users, partition reassignment and log dirs would be
-// per-process state in kfake, and transactions would need markers written
-// across processes.
+// ACLs, quotas, SCRAM users and log dirs would be per-process state in
+// kfake, and transactions would need markers written across processes.
+// Partition reassignment is served from the registry, for followers only
+// (reassign.go).
 //
 // Fetch stops at v12 and Produce at v11 because later versions address
 // topics by id, and each broker's kfake gives a topic its own local id; by
@@ -43,6 +44,9 @@ var supportedKeys = map[kmsg.Key]int16{
 	kmsg.IncrementalAlterConfigs: 0,
 	kmsg.OffsetDelete:            0,
 	kmsg.DescribeCluster:         0,
+	// Followers only; see reassign.go.
+	kmsg.AlterPartitionAssignments:  0,
+	kmsg.ListPartitionReassignments: 0,
 }
 
 // apiVersions returns the versions the stand-in advertises.

@@ -115,11 +115,4 @@ func (v *view) topicByID(id TopicID) (string, *Topic) {
 }
 
 // sortedTopicNames returns the topic names in order.
-func (v *view) sortedTopicNames() []string {
-	names := make([]string, 0, len(v.state.Topics))
-	for n := range v.state.Topics {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func (v *view) sortedTopicNames() []string { return v.state.SortedNames() }

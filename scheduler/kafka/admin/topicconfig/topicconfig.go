@@ -59,6 +59,10 @@ type Key struct {
 	// BrokerKey is the broker property that supplies the default for every
 	// topic ("" when there is none).
 	BrokerKey string
+	// ReadOnly, when not empty, says why a client must not set the key:
+	// brokers still accept it but it has no effect. Brokers do not refuse
+	// it, so Validate does not either; CheckSettable does.
+	ReadOnly string
 	// rule checks a value already known to parse as Type; "" means valid.
 	rule func(string) string
 }
@@ -97,7 +101,8 @@ var keys = []Key{
 	{Name: "max.compaction.lag.ms", Type: Long, Default: maxLong, BrokerKey: "log.cleaner.max.compaction.lag.ms", rule: atLeast(1)},
 	{Name: "max.message.bytes", Type: Int, Default: "1048588", BrokerKey: "message.max.bytes", rule: atLeast(0)},
 	{Name: "message.downconversion.enable", Type: Boolean, Default: "true", BrokerKey: "log.message.downconversion.enable"},
-	{Name: "message.format.version", Type: String, Default: "3.0-IV1", BrokerKey: "log.message.format.version"},
+	{Name: "message.format.version", Type: String, Default: "3.0-IV1", BrokerKey: "log.message.format.version",
+		ReadOnly: "has no effect since Kafka 3.0 (the message format follows inter.broker.protocol.version) and is refused by Kafka 4.0; leave it out"},
 	{Name: "message.timestamp.after.max.ms", Type: Long, Default: maxLong, BrokerKey: "log.message.timestamp.after.max.ms", rule: atLeast(0)},
 	{Name: "message.timestamp.before.max.ms", Type: Long, Default: maxLong, BrokerKey: "log.message.timestamp.before.max.ms", rule: atLeast(0)},
 	{Name: "message.timestamp.difference.max.ms", Type: Long, Default: maxLong, BrokerKey: "log.message.timestamp.difference.max.ms", rule: atLeast(0)},
@@ -132,12 +137,16 @@ func Lookup(name string) (Key, bool) {
 	return k, ok
 }
 
-// Keys returns every topic config key, sorted by name.
-func Keys() []Key {
+// sortedKeys is keys sorted by name, made once.
+var sortedKeys = func() []Key {
 	out := append([]Key(nil), keys...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
-}
+}()
+
+// Keys returns every topic config key, sorted by name. The slice is shared:
+// do not modify it.
+func Keys() []Key { return sortedKeys }
 
 // Problem is one invalid entry of a topic config map.
 type Problem struct {
@@ -158,6 +167,19 @@ func Validate(cfg map[string]string) []Problem {
 		}
 		if r := k.Check(value); r != "" {
 			ps = append(ps, Problem{Key: name, Value: value, Rule: r})
+		}
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].Key < ps[j].Key })
+	return ps
+}
+
+// CheckSettable returns a problem for every key of cfg that a client must
+// not set (see Key.ReadOnly), sorted by key. Unknown keys are Validate's.
+func CheckSettable(cfg map[string]string) []Problem {
+	var ps []Problem
+	for name, value := range cfg {
+		if k, ok := Lookup(name); ok && k.ReadOnly != "" {
+			ps = append(ps, Problem{Key: name, Value: value, Rule: k.ReadOnly})
 		}
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Key < ps[j].Key })

@@ -1,4 +1,4 @@
-package main
+package devkafka
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 )
 
 func TestParseArgsTakesKafkaServerStartArguments(t *testing.T) {
-	opts, err := parseArgs([]string{"--log-dir", "/tmp/logs", "server.properties", "--override", "broker.id=3", "--override", "log.dirs=/data=x"})
+	opts, err := parseBrokerArgs([]string{"--log-dir", "/tmp/logs", "server.properties", "--override", "broker.id=3", "--override", "log.dirs=/data=x"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -18,7 +18,7 @@ func TestParseArgsTakesKafkaServerStartArguments(t *testing.T) {
 		t.Errorf("parsed %+v", opts)
 	}
 	for _, bad := range [][]string{{}, {"--override", "x"}, {"a.properties", "b.properties"}, {"--bogus", "a.properties"}, {"--log-level", "loud", "a"}} {
-		if _, err := parseArgs(bad); err == nil {
+		if _, err := parseBrokerArgs(bad); err == nil {
 			t.Errorf("%q must be refused", bad)
 		}
 	}
@@ -31,7 +31,7 @@ func TestBadServerPropertiesFailWithKafkasFatalLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"--log-dir", dir, props}, &stdout, &stderr)
+	code := RunBroker(context.Background(), []string{"--log-dir", dir, props}, &stdout, &stderr)
 	if code != 1 {
 		t.Fatalf("exit code %d, want 1", code)
 	}

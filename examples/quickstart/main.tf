@@ -1,0 +1,45 @@
+# The quickstart that `make demo` applies against `kafka-scheduler dev`:
+# a 3-broker cluster. The provider reads the scheduler's endpoint and token
+# from KAFKA_SCHEDULER_ENDPOINT and KAFKA_SCHEDULER_TOKEN, which
+# `kafka-scheduler dev start` prints.
+
+terraform {
+  required_providers {
+    kafka = {
+      source = "kafka-on-mesos/kafka"
+    }
+  }
+}
+
+provider "kafka" {}
+
+variable "broker_mem" {
+  description = "Memory per broker in MB. Change it to see the plan preview a rolling restart."
+  type        = number
+  default     = 1024
+}
+
+resource "kafka_cluster" "quickstart" {
+  name = "quickstart"
+
+  brokers = {
+    count = 3
+    mem   = var.broker_mem
+    heap  = 512
+  }
+
+  server_properties = {
+    "default.replication.factor" = "3"
+    "min.insync.replicas"        = "2"
+    "log.retention.hours"        = "24"
+  }
+}
+
+output "bootstrap_servers" {
+  description = "The brokers' host:port addresses, for Kafka clients."
+  value       = kafka_cluster.quickstart.bootstrap_servers
+}
+
+output "zookeeper_connect" {
+  value = kafka_cluster.quickstart.zookeeper_connect
+}
