@@ -1,6 +1,13 @@
 // Package offers evaluates Mesos resource offers against what a broker pod
 // needs, and says in words why an offer does not fit.
 //
+// A refusal is a *Mismatch listing every Reason at once; each reason has a
+// class that groups the same reason across agents ("insufficient mem",
+// "placement hostname:UNIQUE") and the offer's particulars ("need 2080,
+// offer has 400 unreserved"). A Tally counts the agents per class with a few
+// examples, Nomad-style, so that a cycle over a thousand agents is explained
+// in a few clauses.
+//
 // A pod that has never run gets fresh dynamic reservations: every resource
 // it uses (cpus, mem, ports, disk, and the default executor's share) is
 // RESERVEd for the service's role with a unique `resource_id` label, and its

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	mesos "github.com/mesos/mesos-go/api/v1/lib"
 )
@@ -79,15 +80,19 @@ type Match struct {
 	Footprint         Footprint
 }
 
-// Evaluate fits need into offer. It returns the match, or an error that says
-// in words why the offer does not fit.
+// Evaluate fits need into offer. It returns the match, or a *Mismatch that
+// says in words every reason why the offer does not fit.
 func Evaluate(need Need, offer *mesos.Offer, res Reservation, newID func() string) (*Match, error) {
 	if need.Footprint != nil {
 		return relaunch(need, offer, res)
 	}
 	if need.Placement != nil {
 		if err := need.Placement(offer); err != nil {
-			return nil, fmt.Errorf("placement: %w", err)
+			var m *Mismatch
+			if errors.As(err, &m) {
+				return nil, m
+			}
+			return nil, mismatch(Reason{Class: ClassPlacement, Detail: err.Error()})
 		}
 	}
 	return reserveNew(need, offer, res, newID)
@@ -96,27 +101,31 @@ func Evaluate(need Need, offer *mesos.Offer, res Reservation, newID func() strin
 // reserveNew reserves fresh resources for a pod that has none.
 func reserveNew(need Need, offer *mesos.Offer, res Reservation, newID func() string) (*Match, error) {
 	p := newPool(offer)
-	var errs []error
-	errs = append(errs,
-		takeScalar(CPUs, &p.cpus, need.CPUs+need.Executor.CPUs),
-		takeScalar(Mem, &p.mem, need.Mem+need.Executor.Mem),
-	)
+	var short []Reason
+	add := func(r *Reason) {
+		if r != nil {
+			short = append(short, *r)
+		}
+	}
+	add(takeScalar(CPUs, &p.cpus, need.CPUs+need.Executor.CPUs))
+	add(takeScalar(Mem, &p.mem, need.Mem+need.Executor.Mem))
 	var mount mesos.Resource
-	var err error
 	if need.Disk.Mount {
-		mount, err = p.takeMount(need.Disk.SizeMB)
-		errs = append(errs, err, takeScalar("disk (ROOT, executor)", &p.rootDisk, need.Executor.Disk))
+		var r *Reason
+		mount, r = p.takeMount(need.Disk.SizeMB)
+		add(r)
+		add(takeScalar("disk (ROOT, executor)", &p.rootDisk, need.Executor.Disk))
 	} else {
-		errs = append(errs, takeScalar("disk (ROOT)", &p.rootDisk, need.Disk.SizeMB+need.Executor.Disk))
+		add(takeScalar("disk (ROOT)", &p.rootDisk, need.Disk.SizeMB+need.Executor.Disk))
 	}
 	ports := map[string]uint64{}
 	for _, pn := range need.Ports {
-		port, err := p.takePort(pn.Name, pn.Port)
-		errs = append(errs, err)
+		port, r := p.takePort(pn.Name, pn.Port)
+		add(r)
 		ports[pn.Name] = port
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	if len(short) > 0 {
+		return nil, mismatch(short...)
 	}
 
 	m := &Match{Offer: offer, Footprint: Footprint{
@@ -142,9 +151,9 @@ func reserveNew(need Need, offer *mesos.Offer, res Reservation, newID func() str
 		disk = reserve(Disk, scalar(Disk, need.Disk.SizeMB))
 	}
 	executor := []mesos.Resource{
-		reserve("executor:"+CPUs, scalar(CPUs, need.Executor.CPUs)),
-		reserve("executor:"+Mem, scalar(Mem, need.Executor.Mem)),
-		reserve("executor:"+Disk, scalar(Disk, need.Executor.Disk)),
+		reserve(executorKeyPrefix+CPUs, scalar(CPUs, need.Executor.CPUs)),
+		reserve(executorKeyPrefix+Mem, scalar(Mem, need.Executor.Mem)),
+		reserve(executorKeyPrefix+Disk, scalar(Disk, need.Executor.Disk)),
 	}
 
 	toReserve := append(append(append([]mesos.Resource(nil), task...), disk), executor...)
@@ -177,7 +186,8 @@ func withVolume(disk mesos.Resource, id, principal, containerPath string) mesos.
 func relaunch(need Need, offer *mesos.Offer, res Reservation) (*Match, error) {
 	fp := need.Footprint
 	if offer.AgentID.Value != fp.AgentID {
-		return nil, fmt.Errorf("%s is bound to its reservations on agent %s (%s); this offer is from %s", need.Pod, fp.Hostname, fp.AgentID, offer.Hostname)
+		return nil, mismatch(Reason{Class: ClassOtherAgent,
+			Detail: fmt.Sprintf("%s is bound to its reservations on agent %s (%s); this offer is from %s", need.Pod, fp.Hostname, fp.AgentID, offer.Hostname)})
 	}
 	byID := map[string]mesos.Resource{}
 	for _, r := range offer.Resources {
@@ -202,14 +212,15 @@ func relaunch(need Need, offer *mesos.Offer, res Reservation) (*Match, error) {
 			missing = append(missing, "volume "+fp.VolumeID)
 			continue
 		}
-		if len(key) > len("executor:") && key[:len("executor:")] == "executor:" {
+		if strings.HasPrefix(key, executorKeyPrefix) {
 			m.ExecutorResources = append(m.ExecutorResources, r)
 		} else {
 			m.TaskResources = append(m.TaskResources, r)
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("offer lacks %s's reserved %v (not offered yet, or still in use by a previous launch)", need.Pod, missing)
+		return nil, mismatch(Reason{Class: ClassReservationsNotOffered,
+			Detail: fmt.Sprintf("offer lacks %s's reserved %v (not offered yet, or still in use by a previous launch)", need.Pod, missing)})
 	}
 	return m, nil
 }

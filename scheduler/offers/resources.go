@@ -14,6 +14,10 @@ const (
 	LabelFrameworkID = "framework_id"
 )
 
+// executorKeyPrefix starts the footprint keys of the default executor's
+// resources ("executor:cpus").
+const executorKeyPrefix = "executor:"
+
 // Resource names.
 const (
 	CPUs  = "cpus"
@@ -121,12 +125,12 @@ func newPool(offer *mesos.Offer) *pool {
 }
 
 // takeScalar removes amount from *have, or explains the shortfall.
-func takeScalar(name string, have *float64, amount float64) error {
+func takeScalar(name string, have *float64, amount float64) *Reason {
 	if amount <= 0 {
 		return nil
 	}
 	if *have+1e-9 < amount {
-		return fmt.Errorf("insufficient %s: need %s, offer has %s unreserved", name, fmtScalar(amount), fmtScalar(*have))
+		return &Reason{Class: "insufficient " + name, Detail: fmt.Sprintf("need %s, offer has %s unreserved", fmtScalar(amount), fmtScalar(*have))}
 	}
 	*have -= amount
 	return nil
@@ -134,7 +138,7 @@ func takeScalar(name string, have *float64, amount float64) error {
 
 // takePort removes a port from the pool: the given one, or the lowest free
 // one when port is 0.
-func (p *pool) takePort(name string, port uint64) (uint64, error) {
+func (p *pool) takePort(name string, port uint64) (uint64, *Reason) {
 	for i, r := range p.ports {
 		if port == 0 {
 			port = r.Begin
@@ -153,13 +157,13 @@ func (p *pool) takePort(name string, port uint64) (uint64, error) {
 		return port, nil
 	}
 	if port == 0 {
-		return 0, fmt.Errorf("insufficient ports: port %q needs one, offer has none unreserved", name)
+		return 0, &Reason{Class: "insufficient " + Ports, Detail: fmt.Sprintf("port %q needs one, offer has none unreserved", name)}
 	}
-	return 0, fmt.Errorf("port %q needs %d, which the offer does not have unreserved", name, port)
+	return 0, &Reason{Class: ClassFixedPort, Detail: fmt.Sprintf("port %q needs %d, which the offer does not have unreserved", name, port)}
 }
 
 // takeMount removes the smallest MOUNT disk of at least size MB.
-func (p *pool) takeMount(size float64) (mesos.Resource, error) {
+func (p *pool) takeMount(size float64) (mesos.Resource, *Reason) {
 	for i, m := range p.mounts {
 		if m.GetScalar().GetValue()+1e-9 >= size {
 			p.mounts = append(p.mounts[:i:i], p.mounts[i+1:]...)
@@ -171,9 +175,9 @@ func (p *pool) takeMount(size float64) (mesos.Resource, error) {
 		largest = math.Max(largest, m.GetScalar().GetValue())
 	}
 	if len(p.mounts) == 0 {
-		return mesos.Resource{}, fmt.Errorf("insufficient disk: need a MOUNT disk of %s MB, offer has no unreserved MOUNT disk", fmtScalar(size))
+		return mesos.Resource{}, &Reason{Class: "insufficient " + Disk, Detail: fmt.Sprintf("need a MOUNT disk of %s MB, offer has no unreserved MOUNT disk", fmtScalar(size))}
 	}
-	return mesos.Resource{}, fmt.Errorf("insufficient disk: need a MOUNT disk of %s MB, largest unreserved MOUNT disk is %s MB", fmtScalar(size), fmtScalar(largest))
+	return mesos.Resource{}, &Reason{Class: "insufficient " + Disk, Detail: fmt.Sprintf("need a MOUNT disk of %s MB, largest unreserved MOUNT disk is %s MB", fmtScalar(size), fmtScalar(largest))}
 }
 
 func fmtScalar(v float64) string {

@@ -154,6 +154,35 @@ type OfferOutcome struct {
 	Reason  string
 }
 
+// OfferCycle sums up one offer cycle: what came in, what was done with it,
+// why offers did not fit (counted per reason class), and how long it took.
+type OfferCycle struct {
+	Time time.Time
+	// Offers and Agents are the offers of the OFFERS event and the agents
+	// they came from.
+	Offers, Agents int
+	// Accepted counts the agents whose offers were accepted, Launched the
+	// launches among them; Declined the offers declined (in one call),
+	// with Filter as their refuse filter.
+	Accepted, Launched, Declined int
+	Filter                       time.Duration
+	// Refusals counts, per reason class, the agents whose offers did not
+	// fit a step, the most frequent first.
+	Refusals []ReasonCount
+	// Decide is the time spent deciding (no I/O); Total the whole cycle,
+	// from the event's arrival to the end of its state writes and Mesos
+	// calls (what offers.process measures).
+	Decide, Total time.Duration
+}
+
+// ReasonCount is one reason class of an offer cycle: how many agents it
+// refused, with a few of them as examples ("<host>: <detail>").
+type ReasonCount struct {
+	Class    string
+	Agents   int
+	Examples []string
+}
+
 // NotFoundError says that something asked for does not exist: Kind and Name say what is missing ("Service",
 // "kafka"; "Plan", "recovery").
 type NotFoundError struct {

@@ -33,7 +33,7 @@ var testTiming = service.Timing{Tick: tick}
 // fixture is one service on a fake master, a hand-moved clock and a real
 // embedded state store wrapped by servicetest.Store.
 type fixture struct {
-	t       *testing.T
+	t       testing.TB
 	ctx     context.Context
 	journal *servicetest.Journal
 	clock   *servicetest.Clock
@@ -54,7 +54,7 @@ type runState struct {
 
 // newFixture installs a service named "kafka" with the options and runs it
 // until its first subscription; timing, when given, replaces testTiming.
-func newFixture(t *testing.T, options string, timing ...service.Timing) *fixture {
+func newFixture(t testing.TB, options string, timing ...service.Timing) *fixture {
 	t.Helper()
 	inner, err := embedded.Open(filepath.Join(t.TempDir(), "state"), embedded.Options{})
 	if err != nil {

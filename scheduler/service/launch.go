@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strconv"
@@ -44,23 +45,20 @@ func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers
 	taskID := fmt.Sprintf("%s__%s__%s", spec.SanitizedName(s.spec.Name), task.FullTaskName, newID())
 	executorID := fmt.Sprintf("%s__%s__%s", spec.SanitizedName(s.spec.Name), task.PodInstance, newID())
 	info := s.taskInfo(task, taskID, match)
-	infoJSON, err := (&jsonpb.Marshaler{}).MarshalToString(&info)
-	if err != nil {
-		return write{}, fmt.Errorf("encoding the TaskInfo of %s: %w", taskID, err)
-	}
 	record := TaskRecord{
 		Pod: step.PodIndex, Name: task.FullTaskName, TaskID: taskID, ExecutorID: executorID,
 		AgentID: match.Offer.AgentID.Value, Hostname: match.Offer.Hostname,
 		Zone: agent.Zone, Region: agent.Region, Attributes: agent.Attributes,
 		Footprint: match.Footprint, ConfigID: s.configID, ConfigHash: task.ConfigHash,
-		Port: site.Port, LaunchedAt: s.now().UTC(), Info: []byte(infoJSON),
+		Port: site.Port, LaunchedAt: s.now().UTC(),
 	}
 	// A relaunch on existing reservations is confirmed from the start:
 	// only fresh reservations may turn out never to have been made.
 	status := TaskStatus{TaskID: taskID, Confirmed: len(match.Operations) == 0}
 
 	previous, hadPrevious := s.pods[step.PodIndex]
-	s.pods[step.PodIndex] = &pod{record: record, status: status}
+	launched := &pod{record: record, status: status}
+	s.pods[step.PodIndex] = launched
 	executor := mesos.ExecutorInfo{
 		Type:        mesos.ExecutorInfo_DEFAULT,
 		ExecutorID:  mesos.ExecutorID{Value: executorID},
@@ -73,11 +71,23 @@ func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers
 	s.deploy.Prepared(step.Pod)
 	s.deploy.Launched(step.Pod, taskID)
 
-	ops := []state.Op{
-		state.SetOp(taskInfoKey(record.Name), mustJSON(record)),
-		state.SetOp(taskStatusKey(record.Name), mustJSON(status)),
+	// Encoding the TaskInfo is the write's work, done outside the lock;
+	// the record gets it once stored.
+	var infoJSON []byte
+	store := func(ctx context.Context, st state.Store) error {
+		js, err := (&jsonpb.Marshaler{}).MarshalToString(&info)
+		if err != nil {
+			return fmt.Errorf("encoding the TaskInfo of %s: %w", taskID, err)
+		}
+		infoJSON = []byte(js)
+		stored := record
+		stored.Info = infoJSON
+		return st.Commit(ctx,
+			state.SetOp(taskInfoKey(record.Name), mustJSON(stored)),
+			state.SetOp(taskStatusKey(record.Name), mustJSON(status)),
+		)
 	}
-	return commitWrite("storing task "+taskID+" before its launch", ops, func(err error) effects {
+	return write{what: "storing task " + taskID + " before its launch", do: store, then: func(err error) effects {
 		if err != nil {
 			s.log.Error("not launching: the task record could not be stored", "pod", step.Pod, "task_id", taskID, "error", err)
 			if hadPrevious {
@@ -90,9 +100,10 @@ func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers
 			g.failed = true
 			return effects{}
 		}
+		launched.record.Info = infoJSON
 		s.log.Info("launching broker", "pod", step.Pod, "task_id", taskID, "agent", match.Offer.Hostname, "port", site.Port, "fresh_reservations", len(match.Operations) > 0)
 		return effects{}
-	}), nil
+	}}, nil
 }
 
 // taskInfo is the Mesos TaskInfo of a broker task.

@@ -32,17 +32,18 @@ type agentOffers struct {
 }
 
 func groupByAgent(in []mesos.Offer) []*agentOffers {
-	byAgent := map[string]*agentOffers{}
-	var order []*agentOffers
+	byAgent := make(map[string]*agentOffers, len(in))
+	order := make([]*agentOffers, 0, len(in))
 	for _, o := range in {
 		g := byAgent[o.AgentID.Value]
 		if g == nil {
+			// The first offer's resources are only read: no copy.
 			g = &agentOffers{merged: o}
-			g.merged.Resources = append([]mesos.Resource(nil), o.Resources...)
 			byAgent[o.AgentID.Value] = g
 			order = append(order, g)
 		} else {
-			g.merged.Resources = append(g.merged.Resources, o.Resources...)
+			merged := make([]mesos.Resource, 0, len(g.merged.Resources)+len(o.Resources))
+			g.merged.Resources = append(append(merged, g.merged.Resources...), o.Resources...)
 		}
 		g.ids = append(g.ids, o.ID)
 	}
@@ -56,15 +57,20 @@ func groupByAgent(in []mesos.Offer) []*agentOffers {
 func (s *Service) handleOffers(ctx context.Context, in []mesos.Offer) error {
 	start := time.Now()
 	err := s.submit(ctx, "an offer cycle", func() effects { return s.decideOffers(in) })
+	took := time.Since(start)
 	s.metrics.OffersProcessed(len(in))
-	s.metrics.ObserveOfferProcessing(time.Since(start))
+	s.metrics.ObserveOfferProcessing(took)
+	s.finishCycle(took)
 	return err
 }
 
 // decideOffers decides one offer cycle.
 func (s *Service) decideOffers(in []mesos.Offer) effects {
+	start := time.Now()
+	defer s.decided(start)
 	s.metrics.OffersReceived(len(in))
 	groups := groupByAgent(in)
+	s.startCycle(len(in), len(groups))
 	s.log.Debug("offers", "count", len(in), "agents", len(groups))
 	switch {
 	case s.uninstall != nil:
@@ -76,7 +82,10 @@ func (s *Service) decideOffers(in []mesos.Offer) effects {
 	}
 	writes := s.launchSteps(groups)
 	s.cleanupUnexpected(groups)
-	return effects{writes: writes, after: func() effects { return s.acceptOrDecline(groups) }}
+	return effects{writes: writes, after: func() effects {
+		defer s.decided(time.Now())
+		return s.acceptOrDecline(groups)
+	}}
 }
 
 // stepsNeedingOffers are the deploy steps waiting for an offer whose pod
@@ -129,7 +138,8 @@ func (s *Service) launchSteps(groups []*agentOffers) []write {
 			s.deploy.Explain(step.Pod, err.Error())
 			continue
 		}
-		var reasons []string
+		refusals := offers.NewTally(maxExamples)
+		launched := false
 		for _, g := range groups {
 			if g.launched {
 				continue
@@ -137,21 +147,24 @@ func (s *Service) launchSteps(groups []*agentOffers) []write {
 			match, err := offers.Evaluate(need, &g.merged, s.reservation(), newID)
 			s.recordOutcome(step.Step, g, err == nil, "", errText(err))
 			if err != nil {
-				reasons = append(reasons, fmt.Sprintf("%s: %v", g.merged.Hostname, err))
+				refusals.Add(g.merged.Hostname, offers.ReasonsOf(err, "does not fit"))
 				continue
 			}
 			w, err := s.stageLaunch(step, g, match)
 			if err != nil {
 				s.log.Error("staging a launch", "pod", step.Pod, "error", err)
-				reasons = append(reasons, fmt.Sprintf("%s: %v", g.merged.Hostname, err))
+				refusals.Add(g.merged.Hostname, []offers.Reason{{Class: "cannot launch", Detail: err.Error()}})
 				continue
 			}
 			writes = append(writes, w)
-			reasons = nil
+			launched = true
 			break
 		}
-		if len(reasons) > 0 {
-			s.deploy.Explain(step.Pod, "no offer fits: "+strings.Join(reasons, "; "))
+		s.countRefusals(refusals)
+		if !launched && !refusals.Empty() {
+			// Counted per reason, so that a thousand agents make a few
+			// clauses, not a thousand.
+			s.deploy.Explain(step.Pod, "no offer fits: "+refusals.String())
 		}
 	}
 	return writes
@@ -181,14 +194,26 @@ func (s *Service) need(i int) (offers.Need, error) {
 		return need, nil
 	}
 	placed := s.placedAgents(i)
-	need.Placement = func(o *mesos.Offer) error {
-		d := s.spec.Placement.Evaluate(agentOf(o), placed)
-		if d.Pass {
-			return nil
-		}
-		return fmt.Errorf("%s", strings.Join(d.Failures, "; "))
-	}
+	rules := s.spec.Placement
+	need.Placement = func(o *mesos.Offer) error { return placementMismatch(rules, agentOf(o), placed) }
 	return need, nil
+}
+
+// placementMismatch checks each placement rule on its own, so that a
+// refusal is counted under the rule that refused ("placement
+// hostname:UNIQUE").
+func placementMismatch(rules placement.Constraints, agent placement.Agent, placed []placement.Agent) error {
+	var reasons []offers.Reason
+	for _, rule := range rules {
+		name := rule.String()
+		for _, f := range (placement.Constraints{rule}).Evaluate(agent, placed).Failures {
+			reasons = append(reasons, offers.Reason{Class: offers.ClassPlacement + " " + name, Detail: strings.TrimPrefix(f, name+" failed: ")})
+		}
+	}
+	if len(reasons) == 0 {
+		return nil
+	}
+	return &offers.Mismatch{Reasons: reasons}
 }
 
 // defaultExecutor is the default executor's share of every pod (DC/OS's
@@ -293,6 +318,12 @@ func (s *Service) acceptOrDecline(groups []*agentOffers) effects {
 			}
 			return effects{}
 		}))
+		if s.cycle != nil {
+			s.cycle.Accepted++
+			if g.launched {
+				s.cycle.Launched++
+			}
+		}
 	}
 	if s.needsOffers() {
 		return fx.join(s.decline(idle, s.cfg.Timing.ShortDecline, "declined short", ""))
@@ -327,6 +358,10 @@ func (s *Service) decline(groups []*agentOffers, filter time.Duration, outcome, 
 	if len(ids) == 0 {
 		return effects{}
 	}
+	if s.cycle != nil {
+		s.cycle.Declined += len(ids)
+		s.cycle.Filter = filter
+	}
 	c := calls.Decline(ids...).With(calls.RefuseSeconds(filter))
 	return effects{calls: []call{{what: "declining offers", call: c, then: func(err error) effects {
 		if err != nil {
@@ -341,24 +376,6 @@ func (s *Service) decline(groups []*agentOffers, filter time.Duration, outcome, 
 		}
 		return effects{}
 	}}}}
-}
-
-// recordOutcome keeps an evaluation for the diagnostics endpoint.
-func (s *Service) recordOutcome(step string, g *agentOffers, passed bool, outcome, reason string) {
-	ids := make([]string, len(g.ids))
-	for i, id := range g.ids {
-		ids[i] = id.Value
-	}
-	if outcome == "" && passed {
-		outcome = "launched"
-	}
-	if outcome == "" {
-		outcome = "did not fit"
-	}
-	s.outcomes.add(OfferOutcome{
-		Time: s.now().UTC(), Plan: s.activePlan().Name(), Step: step, OfferIDs: ids,
-		AgentID: g.merged.AgentID.Value, Hostname: g.merged.Hostname, Passed: passed, Outcome: outcome, Reason: reason,
-	})
 }
 
 func errText(err error) string {

@@ -99,9 +99,11 @@ type pod struct {
 // the task and sending it, or the offer was gone): its reservations do not
 // exist, and the pod starts afresh. Anything reserved after all is
 // unexpected and released by the offer cycle.
-func (p *pod) launchNeverReachedMesos() bool {
-	return p.status.terminal() && !p.status.Confirmed
-}
+func (p *pod) launchNeverReachedMesos() bool { return p.status.launchNeverReachedMesos() }
+
+// launchNeverReachedMesos reports whether the status ended a launch Mesos
+// never accepted.
+func (s TaskStatus) launchNeverReachedMesos() bool { return s.terminal() && !s.Confirmed }
 
 // holdsReservations reports whether the pod's footprint names reservations
 // that exist, or may exist while its launch is in flight.

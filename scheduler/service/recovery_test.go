@@ -202,3 +202,23 @@ func TestUninstallProgress(t *testing.T) {
 		t.Fatalf("state left after the uninstall: %v", keys)
 	}
 }
+
+// TestUnknownTaskAfterConfirmationIsTransient: a master that failed over
+// may answer TASK_UNKNOWN for a task it has not relearned yet; once Mesos
+// had confirmed the launch that moves nothing, and the task's next status
+// completes the step.
+func TestUnknownTaskAfterConfirmationIsTransient(t *testing.T) {
+	f := newFixture(t, `{"brokers": {"count": 1}}`)
+	f.offers(servicetest.NewAgent(1))
+	l := f.launches(1)[0]
+	f.update(servicetest.Status(l.TaskID(), l.AgentID(), mesos.TASK_STARTING, false))
+	f.update(servicetest.MasterStatus(l.TaskID(), l.AgentID(), mesos.TASK_UNKNOWN, mesos.REASON_RECONCILIATION))
+	if got := f.stepStatuses(); !slices.Equal(got, []plan.Status{plan.Starting}) {
+		t.Fatalf("steps %v after a transient TASK_UNKNOWN, want STARTING", got)
+	}
+	f.running(l)
+	f.waitSteps(plan.Complete)
+	if n := len(f.master.Launches()); n != 1 {
+		t.Errorf("%d launches, want the one", n)
+	}
+}

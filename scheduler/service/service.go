@@ -87,9 +87,6 @@ func (t Timing) withDefaults() Timing {
 	return t
 }
 
-// maxOutcomes bounds the offer evaluations kept for diagnostics.
-const maxOutcomes = 500
-
 // Service is one Kafka service: its framework, plans and brokers.
 type Service struct {
 	name    string
@@ -128,7 +125,9 @@ type Service struct {
 	reconcile  reconciliation
 	lastRevive time.Time
 	killedAt   map[string]time.Time // task ID → when KILL was sent
-	outcomes   *outcomeRing
+	outcomes   *ring[OfferOutcome]
+	cycles     *ring[OfferCycle]
+	cycle      *OfferCycle // the offer cycle under way
 
 	// view is what readers see, published at the end of every decision.
 	view atomic.Pointer[view]
@@ -197,7 +196,8 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		pods:        p.pods,
 		killedAt:    map[string]time.Time{},
 		configs:     p.configs,
-		outcomes:    newOutcomeRing(maxOutcomes),
+		outcomes:    newRing[OfferOutcome](maxOutcomes),
+		cycles:      newRing[OfferCycle](maxCycles),
 		properties:  p.properties,
 		jobs:        make(chan job),
 		stopped:     make(chan struct{}),

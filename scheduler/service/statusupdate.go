@@ -7,6 +7,7 @@ import (
 	mesos "github.com/mesos/mesos-go/api/v1/lib"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 )
 
 // handleUpdate decides what a task status does: it is stored first (a
@@ -39,20 +40,16 @@ func (s *Service) handleUpdate(st mesos.TaskStatus) effects {
 		if s.uninstall != nil {
 			return effects{}
 		}
-		s.deploy.TaskUpdate(plan.TaskUpdate{TaskID: taskID, State: planState(st.GetState()), Ready: next.Ready})
+		s.deploy.TaskUpdate(plan.TaskUpdate{TaskID: taskID, State: plan.TaskState(state), Ready: next.Ready})
+		if next.launchNeverReachedMesos() {
+			// The master does not know the task (TASK_UNKNOWN, after a
+			// failed ACCEPT): the step starts afresh. A TASK_UNKNOWN for a
+			// task Mesos had confirmed is transient (a master that fails
+			// over learns of it again) and moves nothing.
+			s.deploy.Pending(spec.PodInstanceName(p.record.Pod))
+		}
 		return s.noteDeployCompletion()
 	})}}
-}
-
-// planState is the task state the plan is told. TASK_UNKNOWN (the
-// master's answer to reconciling a task it never heard of, after a failed
-// ACCEPT) means no task runs, as TASK_LOST does; the plan knows only the
-// latter.
-func planState(st mesos.TaskState) plan.TaskState {
-	if st == mesos.TASK_UNKNOWN {
-		return plan.TaskLost
-	}
-	return plan.TaskState(st.String())
 }
 
 // nextStatus folds a Mesos status into the stored one.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	mesos "github.com/mesos/mesos-go/api/v1/lib"
 	"github.com/mesos/mesos-go/api/v1/lib/scheduler"
@@ -189,7 +190,10 @@ func (s *Service) cleanupForUninstall(groups []*agentOffers) effects {
 			writes = append(writes, w)
 		}
 	}
-	return effects{writes: writes, after: func() effects { return s.releaseForUninstall(groups) }}
+	return effects{writes: writes, after: func() effects {
+		defer s.decided(time.Now())
+		return s.releaseForUninstall(groups)
+	}}
 }
 
 // releaseForUninstall decides, once the releases are forgotten in the
@@ -204,6 +208,9 @@ func (s *Service) releaseForUninstall(groups []*agentOffers) effects {
 			continue
 		}
 		released := releasedIDs(g.ops)
+		if s.cycle != nil {
+			s.cycle.Accepted++
+		}
 		fx.calls = append(fx.calls, s.accept(g, func(err error) effects {
 			if err != nil {
 				s.log.Error("releasing reservations", "agent", g.merged.Hostname, "error", err)

@@ -44,6 +44,8 @@ type view struct {
 
 	outcomes        []OfferOutcome // newest first
 	outcomesVersion uint64
+	cycles          []OfferCycle // newest first
+	cyclesVersion   uint64
 }
 
 // publish builds the view of the model and makes it the one readers see.
@@ -92,6 +94,11 @@ func (s *Service) publish() {
 		v.outcomes, v.outcomesVersion = prev.outcomes, prev.outcomesVersion
 	} else {
 		v.outcomes, v.outcomesVersion = s.outcomes.newestFirst(), s.outcomes.version()
+	}
+	if prev != nil && prev.cyclesVersion == s.cycles.version() {
+		v.cycles, v.cyclesVersion = prev.cycles, prev.cyclesVersion
+	} else {
+		v.cycles, v.cyclesVersion = s.cycles.newestFirst(), s.cycles.version()
 	}
 	s.view.Store(v)
 }
