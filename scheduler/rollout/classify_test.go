@@ -142,3 +142,13 @@ func TestRestartOrderPutsTheControllerLast(t *testing.T) {
 		}
 	}
 }
+
+func TestStepOrderRestartsThenLaunches(t *testing.T) {
+	u := Update{Brokers: []Broker{{ID: 0, Action: Restart}, {ID: 1, Action: Reconfigure}, {ID: 2, Action: Restart}, {ID: 3, Action: Launch}, {ID: 4, Action: Launch}}}
+	if got := StepOrder(u, 0); !slices.Equal(got, []int{2, 0, 3, 4}) {
+		t.Errorf("order = %v, want [2 0 3 4]: restarts with the controller last, then launches", got)
+	}
+	if got := StepOrder(Update{Brokers: []Broker{{ID: 0, Action: None}, {ID: 1, Action: Launch}}}, 0); !slices.Equal(got, []int{1}) {
+		t.Errorf("order = %v, want [1]", got)
+	}
+}
