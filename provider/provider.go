@@ -62,6 +62,8 @@ type schedulerClient struct {
 	Client *api.Client
 	// pollInterval is how often waits read a plan.
 	pollInterval time.Duration
+	// topics is the instance's topic cache and request limit (topics_cache.go).
+	topics *topicCache
 }
 
 // unknownEndpoint is the detail of every diagnostic about a provider whose
@@ -132,7 +134,7 @@ func (p *kafkaProvider) Configure(ctx context.Context, req provider.ConfigureReq
 		}
 		// Without deferral support the resources plan without the
 		// scheduler; Terraform configures the provider again for the apply.
-		data := &schedulerClient{pollInterval: defaultPollInterval}
+		data := &schedulerClient{pollInterval: defaultPollInterval, topics: newTopicCache()}
 		resp.ResourceData, resp.DataSourceData = data, data
 		return
 	}
@@ -146,7 +148,7 @@ func (p *kafkaProvider) Configure(ctx context.Context, req provider.ConfigureReq
 		resp.Diagnostics.AddAttributeError(path.Root("endpoint"), "Invalid scheduler settings", err.Error())
 		return
 	}
-	data := &schedulerClient{Client: client, pollInterval: defaultPollInterval}
+	data := &schedulerClient{Client: client, pollInterval: defaultPollInterval, topics: newTopicCache()}
 	resp.ResourceData, resp.DataSourceData = data, data
 }
 
@@ -154,11 +156,11 @@ func (p *kafkaProvider) Configure(ctx context.Context, req provider.ConfigureReq
 const defaultPollInterval = 500 * time.Millisecond
 
 func (p *kafkaProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewClusterResource}
+	return []func() resource.Resource{NewClusterResource, NewTopicResource}
 }
 
 func (p *kafkaProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{NewClusterDataSource}
+	return []func() datasource.DataSource{NewClusterDataSource, NewTopicDataSource, NewTopicsDataSource}
 }
 
 // anyUnknown is true when a setting depends on a value known only after

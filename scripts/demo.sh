@@ -5,9 +5,11 @@
 #
 #   1. start kafka-scheduler dev in the background (dev start) and take its
 #      endpoint and token from what it prints;
-#   2. terraform apply of examples/quickstart (3 brokers), with the provider
-#      built into bin/ through dev_overrides: no registry, no init;
-#   3. produce and consume a record through the cluster's bootstrap_servers;
+#   2. terraform apply of examples/quickstart (3 brokers and two
+#      kafka_topic resources), with the provider built into bin/ through
+#      dev_overrides: no registry, no init;
+#   3. produce and consume a record through the cluster's bootstrap_servers,
+#      on the topic that Terraform created;
 #   4. change brokers.mem: show the plan's preview of the rolling restart,
 #      apply it, and read the record again;
 #   5. terraform destroy, and show that the local Mesos holds no reservation
@@ -55,20 +57,22 @@ cp -r "$root/examples/quickstart" "$work/quickstart"
 cd "$work/quickstart"
 terraform version
 
-step "terraform apply: a 3-broker cluster (examples/quickstart)"
+step "terraform apply: a 3-broker cluster and its topics (examples/quickstart)"
 start=$(date +%s)
 terraform apply -auto-approve -no-color -compact-warnings | grep -v '^\s*$' | tail -n 12
 echo "(apply took $(( $(date +%s) - start ))s: install, then the scheduler's deploy plan)"
 bootstrap=$(terraform output -raw bootstrap_servers)
 echo "bootstrap_servers = $bootstrap"
+topic=$(terraform output -raw demo_topic)
+echo "demo_topic = $topic (a kafka_topic resource)"
 
 step "produce and consume through bootstrap_servers (Kafka protocol)"
-democheck produce "$bootstrap" demo | tee "$work/produced"
+democheck produce "$bootstrap" "$topic" | tee "$work/produced"
 value=$(tail -n 1 "$work/produced")
-democheck consume "$bootstrap" demo "$value"
+democheck consume "$bootstrap" "$topic" "$value"
 if command -v kcat >/dev/null 2>&1; then
   step "kcat, a Kafka client of its own, reads the same record"
-  kcat -C -b "$bootstrap" -t demo -o beginning -e -q
+  kcat -C -b "$bootstrap" -t "$topic" -o beginning -e -q
 fi
 
 step "terraform plan -var broker_mem=1536: the scheduler's preview of the rolling restart"
@@ -81,7 +85,7 @@ echo "(rolling update took $(( $(date +%s) - start ))s)"
 bootstrap=$(terraform output -raw bootstrap_servers)
 
 step "the record written before the update is still there"
-democheck consume "$bootstrap" demo "$value"
+democheck consume "$bootstrap" "$topic" "$value"
 
 step "terraform plan: nothing left to do"
 set +e

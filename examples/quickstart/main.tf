@@ -1,5 +1,6 @@
 # The quickstart that `make demo` applies against `kafka-scheduler dev`:
-# a 3-broker cluster. The provider reads the scheduler's endpoint and token
+# a 3-broker cluster and two topics (the demo produces to and consumes from
+# "demo"). The provider reads the scheduler's endpoint and token
 # from KAFKA_SCHEDULER_ENDPOINT and KAFKA_SCHEDULER_TOKEN, which
 # `kafka-scheduler dev start` prints.
 
@@ -35,6 +36,29 @@ resource "kafka_cluster" "quickstart" {
   }
 }
 
+resource "kafka_topic" "demo" {
+  cluster            = kafka_cluster.quickstart.name
+  name               = "demo"
+  partitions         = 3
+  replication_factor = 3
+
+  config = {
+    "retention.ms"        = "86400000"
+    "min.insync.replicas" = "2"
+  }
+}
+
+resource "kafka_topic" "audit" {
+  cluster            = kafka_cluster.quickstart.name
+  name               = "audit"
+  partitions         = 1
+  replication_factor = 3
+
+  config = {
+    "cleanup.policy" = "compact"
+  }
+}
+
 output "bootstrap_servers" {
   description = "The brokers' host:port addresses, for Kafka clients."
   value       = kafka_cluster.quickstart.bootstrap_servers
@@ -42,4 +66,9 @@ output "bootstrap_servers" {
 
 output "zookeeper_connect" {
   value = kafka_cluster.quickstart.zookeeper_connect
+}
+
+output "demo_topic" {
+  description = "The topic the demo produces to and consumes from."
+  value       = kafka_topic.demo.name
 }

@@ -261,6 +261,7 @@ func (ph *phase) proceed() bool {
 
 func (st *step) restart() {
 	st.status = Pending
+	st.awaitISR = false
 	st.forced = false
 	st.tasks = map[string]bool{}
 	st.detail = ""

@@ -36,7 +36,8 @@ type PodState struct {
 // failed, or running an older configuration: an update relaunches it).
 // pods is indexed by broker index; missing entries are never-launched pods.
 // The plan's key (for Overrides) is the spec's hash unless WithKey says
-// otherwise.
+// otherwise. With WithRollout it builds the plan of an update instead (see
+// there); the plan is still named "deploy", as in DC/OS Kafka.
 func NewDeploy(s spec.ServiceSpec, pods map[int]PodState, opts ...Option) (*Plan, error) {
 	strategy, err := ParseStrategy(s.DeployStrategy)
 	if err != nil {
@@ -48,6 +49,18 @@ func NewDeploy(s spec.ServiceSpec, pods map[int]PodState, opts ...Option) (*Plan
 	if n := s.BrokerCount(); n < 1 || n > spec.MaxBrokers {
 		return nil, fmt.Errorf("building the deploy plan of %q: brokers.count %d is outside 1 to %d", s.Name, n, spec.MaxBrokers)
 	}
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	opts = append([]Option{WithKey(s.Hash())}, opts...)
+	if cfg.rollout != nil {
+		phases, err := rolloutPhases(s, pods, cfg.rollout)
+		if err != nil {
+			return nil, fmt.Errorf("building the update of %q: %w", s.Name, err)
+		}
+		return New(DeployPlanName, Serial, phases, opts...)
+	}
 	target := s.PodConfigHash()
 	steps := make([]StepSpec, 0, s.BrokerCount())
 	for i := range s.BrokerCount() {
@@ -55,7 +68,6 @@ func NewDeploy(s spec.ServiceSpec, pods map[int]PodState, opts ...Option) (*Plan
 		st.Status, st.TaskIDs = initialStatus(pods[i], target)
 		steps = append(steps, st)
 	}
-	opts = append([]Option{WithKey(s.Hash())}, opts...)
 	return New(DeployPlanName, Serial, []PhaseSpec{{Name: BrokerPhaseName, Strategy: strategy, Steps: steps}}, opts...)
 }
 

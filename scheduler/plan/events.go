@@ -140,19 +140,28 @@ func (p *Plan) TaskUpdate(u TaskUpdate) bool {
 	if st == nil {
 		return false
 	}
-	before, beforeDetail := st.status, st.detail
+	before, beforeDetail, beforeAwait := st.status, st.detail, st.awaitISR
 	switch u.State.normal() {
 	case TaskStaging, TaskStarting:
 		st.status = Starting
 	case TaskRunning:
 		st.tasks[u.TaskID] = u.Ready
 		st.status = Started
-		if allReady(st.tasks) {
+		switch {
+		case !allReady(st.tasks):
+			st.awaitISR = false
+		case st.action == ActionRestart:
+			// A restarted broker is done only once it is back in
+			// the ISR of its partitions: the service reports that
+			// with Rejoined.
+			st.awaitISR = true
+		default:
 			st.status = Complete
 		}
 	case TaskFailed, TaskError, TaskFinished, TaskKilled, TaskKilling, TaskLost,
 		TaskDropped, TaskUnreachable, TaskGone, TaskGoneByOperator:
 		st.status = Pending
+		st.awaitISR = false
 		st.tasks = map[string]bool{}
 	default:
 		return false
@@ -160,7 +169,7 @@ func (p *Plan) TaskUpdate(u TaskUpdate) bool {
 	if st.status != before {
 		st.detail = ""
 	}
-	if st.status == before && st.detail == beforeDetail {
+	if st.status == before && st.detail == beforeDetail && st.awaitISR == beforeAwait {
 		return false
 	}
 	p.changed()
@@ -209,4 +218,65 @@ func (p *Plan) onStep(pod string, fn func(*step) bool) bool {
 		}
 	}
 	return false
+}
+
+// AwaitingISR reports whether the pod's restart step has its relaunched
+// tasks running and ready and now waits for the broker to rejoin the ISR
+// of every partition it replicates (admin.BackInSync); the service then
+// calls Rejoined, or Failed when service.isr_wait_timeout_secs runs out.
+func (p *Plan) AwaitingISR(pod string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ph := range p.phases {
+		for _, st := range ph.steps {
+			if st.pod == pod && st.status == Started && st.awaitISR {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Rejoined completes the pod's restart step once its broker is back in
+// the ISR: STARTED (tasks ready) → COMPLETE. It does nothing to a step
+// that is not waiting for the ISR.
+func (p *Plan) Rejoined(pod string) bool {
+	return p.onStep(pod, func(st *step) bool {
+		if st.status != Started || !st.awaitISR {
+			return false
+		}
+		st.status, st.awaitISR = Complete, false
+		return true
+	})
+}
+
+// Failed puts the pod's step in ERROR with detail as its message (for
+// example: the ISR wait ran out, naming the partitions still missing the
+// broker). The plan then shows ERROR; the plan restart command retries the
+// step. detail must never carry a secret.
+func (p *Plan) Failed(pod, detail string) bool {
+	changed := p.onStep(pod, func(st *step) bool {
+		if st.status == Error {
+			return false
+		}
+		st.status, st.awaitISR = Error, false
+		return true
+	})
+	if changed {
+		p.Explain(pod, detail)
+	}
+	return changed
+}
+
+// Reconfigured completes the reconfigure step of a rollout (the step with
+// no pod, ReconfigureStepName) once the service applied and verified the
+// cluster-wide properties.
+func (p *Plan) Reconfigured() bool {
+	return p.onStep("", func(st *step) bool {
+		if st.action != ActionReconfigure {
+			return false
+		}
+		st.status = Complete
+		return true
+	})
 }

@@ -38,6 +38,9 @@ type StepInfo struct {
 	// not part of the DC/OS body.
 	Pod      string `json:"-"`
 	PodIndex int    `json:"-"`
+	// Action is what the step does in a rolling update (StepSpec.Action);
+	// not part of the DC/OS body.
+	Action string `json:"-"`
 }
 
 // HTTPStatus is the status code the DC/OS plans API answers with for this
@@ -70,7 +73,7 @@ func (p *Plan) Info() Info {
 		for _, st := range ph.steps {
 			pi.Steps = append(pi.Steps, StepInfo{
 				ID: st.id, Status: st.displayStatus(), Name: st.name, Message: st.message(),
-				Pod: st.pod, PodIndex: st.podIndex,
+				Pod: st.pod, PodIndex: st.podIndex, Action: st.action,
 			})
 		}
 		info.Phases = append(info.Phases, pi)

@@ -54,6 +54,8 @@ type step struct {
 	name        string
 	pod         string
 	podIndex    int
+	action      string // what the step does to its pod in a rollout; "" in a plain deploy
+	awaitISR    bool   // a restart step whose tasks are ready: it completes on Rejoined
 	status      Status // PENDING, PREPARED, STARTING, STARTED, COMPLETE, DELAYED or ERROR
 	interrupted bool   // held by a canary until an operator continues
 	forced      bool   // force-completed by an operator
@@ -75,6 +77,12 @@ type StepSpec struct {
 	Status Status
 	// TaskIDs are the tasks already launched for a STARTING or STARTED step.
 	TaskIDs []string
+	// Action is what the step does in a rolling update ("restart",
+	// "launch", "reconfigure"; see WithRollout); "" in a plain deploy.
+	Action string
+	// AwaitISR starts a STARTED restart step whose tasks already passed
+	// their readiness check: it completes on Rejoined.
+	AwaitISR bool
 }
 
 // PhaseSpec describes one phase of a new plan.
@@ -88,8 +96,9 @@ type PhaseSpec struct {
 type Option func(*config)
 
 type config struct {
-	newID func() string
-	key   string
+	newID   func() string
+	key     string
+	rollout *rolloutConfig
 }
 
 // WithIDs replaces the random UUIDs of phases and steps (used by tests for
@@ -164,7 +173,13 @@ func newStep(ss StepSpec, newID func() string) (*step, error) {
 	if ss.Name == "" {
 		return nil, errors.New("a step needs a name")
 	}
-	st := &step{id: newID(), name: ss.Name, pod: ss.Pod, podIndex: ss.PodIndex, status: ss.Status, tasks: map[string]bool{}}
+	st := &step{id: newID(), name: ss.Name, pod: ss.Pod, podIndex: ss.PodIndex, action: ss.Action, status: ss.Status, tasks: map[string]bool{}}
+	if ss.AwaitISR {
+		if ss.Status != Started || ss.Action != ActionRestart {
+			return nil, fmt.Errorf("step %q: only a STARTED restart step can wait for the ISR", ss.Name)
+		}
+		st.awaitISR = true
+	}
 	switch ss.Status {
 	case "":
 		st.status = Pending
@@ -371,6 +386,11 @@ type Candidate struct {
 	StepID   string
 	Pod      string
 	PodIndex int
+	// Action is the step's StepSpec.Action: "restart" (stop the broker
+	// through the restart gate, relaunch it, wait for the ISR),
+	// "launch", "reconfigure" (apply the cluster-wide properties in
+	// place; Pod is ""), or "" in a plain deploy.
+	Action string
 	// Status is the step's own status: PENDING (find an offer and launch),
 	// PREPARED, STARTING or STARTED (a launch is under way; keep driving
 	// it), or DELAYED (a backoff is active; call Pending when it ends).
@@ -404,7 +424,7 @@ func (p *Plan) Candidates(busy map[string]bool) []Candidate {
 	for _, ph := range p.phases {
 		for _, st := range ph.steps {
 			if chosen[st] {
-				out = append(out, Candidate{Phase: ph.name, Step: st.name, StepID: st.id, Pod: st.pod, PodIndex: st.podIndex, Status: st.status})
+				out = append(out, Candidate{Phase: ph.name, Step: st.name, StepID: st.id, Pod: st.pod, PodIndex: st.podIndex, Action: st.action, Status: st.status})
 			}
 		}
 	}

@@ -38,6 +38,12 @@ func TestClassify(t *testing.T) {
 			[]Action{None, None, None}, nil, nil},
 		{"a new deploy strategy restarts nothing", base + `,"service":{"name":"kafka","deploy_strategy":"parallel"}}`,
 			[]Action{None, None, None}, nil, nil},
+		{"a new update strategy restarts nothing", base + `,"service":{"name":"kafka","update_strategy":"parallel-canary"}}`,
+			[]Action{None, None, None}, nil, nil},
+		{"turning the restart safety check off restarts nothing", base + `,"service":{"name":"kafka","rolling_restart_safety_check":false}}`,
+			[]Action{None, None, None}, nil, nil},
+		{"a new ISR wait restarts nothing", base + `,"service":{"name":"kafka","isr_wait_timeout_secs":60}}`,
+			[]Action{None, None, None}, nil, nil},
 		{"a cluster-wide property reconfigures in place", base + `,"kafka":{"log_retention_bytes":"1073741824"}}`,
 			[]Action{Reconfigure, Reconfigure, Reconfigure}, []string{"kafka.log.retention.bytes"}, []string{"log.retention.bytes"}},
 		{"a cluster-wide raw property reconfigures in place", base + `,"kafka":{"server_properties":{"max.connections":"1000"}}}`,
@@ -134,5 +140,15 @@ func TestRestartOrderPutsTheControllerLast(t *testing.T) {
 		if got := RestartOrder(u, c.controller); !slices.Equal(got, c.want) {
 			t.Errorf("controller %d: order = %v, want %v", c.controller, got, c.want)
 		}
+	}
+}
+
+func TestStepOrderRestartsThenLaunches(t *testing.T) {
+	u := Update{Brokers: []Broker{{ID: 0, Action: Restart}, {ID: 1, Action: Reconfigure}, {ID: 2, Action: Restart}, {ID: 3, Action: Launch}, {ID: 4, Action: Launch}}}
+	if got := StepOrder(u, 0); !slices.Equal(got, []int{2, 0, 3, 4}) {
+		t.Errorf("order = %v, want [2 0 3 4]: restarts with the controller last, then launches", got)
+	}
+	if got := StepOrder(Update{Brokers: []Broker{{ID: 0, Action: None}, {ID: 1, Action: Launch}}}, 0); !slices.Equal(got, []int{1}) {
+		t.Errorf("order = %v, want [1]", got)
 	}
 }

@@ -25,3 +25,18 @@ func RestartOrder(u Update, controller int) []int {
 	}
 	return ids
 }
+
+// StepOrder is the order of the steps of an update: the restarts of
+// RestartOrder (by id, the active controller last), then the launches of
+// new brokers by id. New brokers hold no replicas yet, so launching them
+// last delays nothing, and the restarts never wait behind a broker that
+// cannot find an offer.
+func StepOrder(u Update, controller int) []int {
+	ids := RestartOrder(u, controller)
+	for _, b := range u.Brokers {
+		if b.Action == Launch {
+			ids = append(ids, b.ID)
+		}
+	}
+	return ids
+}

@@ -33,6 +33,12 @@ const (
 	// kill_grace_period): one day. Larger values would overflow Go and
 	// Mesos durations long before they make sense.
 	MaxSeconds = 24 * 60 * 60
+	// MinISRWaitTimeoutSeconds and MaxISRWaitTimeoutSeconds bound
+	// service.isr_wait_timeout_secs: below ten seconds a healthy broker
+	// could not even finish starting, and past a day an operator should
+	// be told rather than kept waiting (MaxSeconds, as for every duration).
+	MinISRWaitTimeoutSeconds = 10
+	MaxISRWaitTimeoutSeconds = MaxSeconds
 	// MaxConsecutiveFailures bounds health_check.max-consecutive-failures.
 	MaxConsecutiveFailures = 1000
 	// MaxURILength bounds brokers.kafka_uri, brokers.java_uri,

@@ -29,6 +29,24 @@ type ServiceOptions struct {
 	// DeployStrategy orders the broker phase of deploy and update plans:
 	// serial, parallel, serial-canary or parallel-canary.
 	DeployStrategy string `json:"deploy_strategy"`
+	// UpdateStrategy orders the broker phase of the plan that rolls a
+	// configuration change through running brokers (serial, parallel,
+	// serial-canary or parallel-canary; "canary" is serial-canary),
+	// separately from DeployStrategy, which orders the first deployment and
+	// launches of new brokers. Changing it restarts nothing.
+	UpdateStrategy string `json:"update_strategy"`
+	// RollingRestartSafetyCheck turns on the gate of every restart the
+	// scheduler makes (updates, plan restart, pod and broker restarts):
+	// before a broker stops, no partition it replicates may be offline or
+	// under-replicated, and none may fall below its min.insync.replicas;
+	// after it is back, the step completes only once the broker is in the
+	// ISR of every partition it replicates. Changing it restarts nothing.
+	RollingRestartSafetyCheck bool `json:"rolling_restart_safety_check"`
+	// ISRWaitTimeoutSeconds bounds how long a restart step waits for the
+	// restarted broker to rejoin the ISR of all its partitions; when it
+	// runs out the step is in ERROR with a message naming the partitions
+	// still missing it. Changing it restarts nothing.
+	ISRWaitTimeoutSeconds int `json:"isr_wait_timeout_secs"`
 	// Region pins every broker to one fault-domain region (adds
 	// @region:IS:<region> to the placement). "" leaves the region free.
 	// Fixed at install.
@@ -106,7 +124,12 @@ const (
 	DefaultUser                = "nobody"
 	DefaultPlacementConstraint = `[["hostname", "MAX_PER", "1"]]`
 	DefaultDeployStrategy      = "serial"
-	DefaultDiskPath            = "kafka-broker-data"
+	DefaultUpdateStrategy      = "serial"
+	// DefaultISRWaitTimeoutSeconds is Strimzi's default operation timeout
+	// for a broker to become ready after a roll, ten minutes, generous
+	// enough for a broker that replays large logs.
+	DefaultISRWaitTimeoutSeconds = 600
+	DefaultDiskPath              = "kafka-broker-data"
 	// DefaultKafkaURI is Apache Kafka 3.9.1, the last release line that
 	// runs in ZooKeeper mode as DC/OS Kafka did.
 	DefaultKafkaURI         = "https://archive.apache.org/dist/kafka/3.9.1/kafka_2.13-3.9.1.tgz"
@@ -123,7 +146,11 @@ func DefaultOptions() Options {
 			User:                DefaultUser,
 			PlacementConstraint: DefaultPlacementConstraint,
 			DeployStrategy:      DefaultDeployStrategy,
-			ReadinessCheck:      ReadinessCheckOptions{IntervalSeconds: 60, DelaySeconds: 0, TimeoutSeconds: 120},
+			UpdateStrategy:      DefaultUpdateStrategy,
+
+			RollingRestartSafetyCheck: true,
+			ISRWaitTimeoutSeconds:     DefaultISRWaitTimeoutSeconds,
+			ReadinessCheck:            ReadinessCheckOptions{IntervalSeconds: 60, DelaySeconds: 0, TimeoutSeconds: 120},
 			HealthCheck: HealthCheckOptions{
 				Enabled: false, Method: "PORT",
 				IntervalSeconds: 60, DelaySeconds: 20, TimeoutSeconds: 60,

@@ -58,6 +58,9 @@ type ServiceSpec struct {
 	// DeployStrategy is the canonical phase strategy ("canary" becomes
 	// "serial-canary").
 	DeployStrategy string `json:"deploy_strategy"`
+	// UpdateStrategy is the canonical strategy of the broker phase of an
+	// update (service.update_strategy; "canary" becomes "serial-canary").
+	UpdateStrategy string `json:"update_strategy"`
 	// Placement is the effective constraint set for new and replaced
 	// brokers (legacy placement_strategy and region pinning folded in).
 	Placement placement.Constraints `json:"placement"`
@@ -132,6 +135,10 @@ func build(opts Options, env Environment) (ServiceSpec, error) {
 	if err != nil {
 		return ServiceSpec{}, err
 	}
+	updateStrategy, err := normalizeStrategy(opts.Service.UpdateStrategy)
+	if err != nil {
+		return ServiceSpec{}, err
+	}
 	name := opts.Service.Name
 	s := ServiceSpec{
 		Name:           name,
@@ -140,6 +147,7 @@ func build(opts Options, env Environment) (ServiceSpec, error) {
 		ZNode:          ZNode(name),
 		User:           opts.Service.User,
 		DeployStrategy: strategy,
+		UpdateStrategy: updateStrategy,
 		Placement:      constraints,
 		Options:        opts,
 	}

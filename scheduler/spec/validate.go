@@ -25,7 +25,8 @@ const (
 )
 
 // DeployStrategies lists the accepted values of service.deploy_strategy
-// ("canary", DC/OS's alias of serial-canary, is accepted too).
+// and service.update_strategy ("canary", DC/OS's alias of serial-canary,
+// is accepted too).
 func DeployStrategies() []string {
 	return []string{"serial", "parallel", "serial-canary", "parallel-canary"}
 }
@@ -49,6 +50,10 @@ func (o Options) Validate() validation.Problems {
 	if _, err := normalizeStrategy(o.Service.DeployStrategy); err != nil {
 		ps.Add("service.deploy_strategy", o.Service.DeployStrategy, "must be one of "+deployStrategiesAccepted)
 	}
+	if _, err := normalizeStrategy(o.Service.UpdateStrategy); err != nil {
+		ps.Add("service.update_strategy", o.Service.UpdateStrategy, "must be one of "+deployStrategiesAccepted)
+	}
+	between(&ps, "service.isr_wait_timeout_secs", o.Service.ISRWaitTimeoutSeconds, MinISRWaitTimeoutSeconds, MaxISRWaitTimeoutSeconds, "seconds")
 	validateReadiness(&ps, o.Service.ReadinessCheck)
 	validateHealth(&ps, o.Service.HealthCheck)
 	validateBrokers(&ps, o.Brokers, o.Kafka.Effective().ReservedBrokerMaxID)

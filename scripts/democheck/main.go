@@ -2,7 +2,7 @@
 // it produces and consumes records through a cluster's bootstrap servers
 // and counts the reservations of a role in the local Mesos' state.
 //
-//	democheck produce BOOTSTRAP TOPIC          # creates TOPIC (3 partitions, 3 replicas), writes one record, prints it
+//	democheck produce BOOTSTRAP TOPIC          # reads TOPIC (it must exist), writes one record, prints it
 //	democheck consume BOOTSTRAP TOPIC VALUE    # reads TOPIC from the start until it finds VALUE
 //	democheck reservations ROLE < state.json     # GET <local Mesos>/localmesos/state
 //	democheck no-reservations ROLE < state.json  # the same, failing if there is any
@@ -65,10 +65,13 @@ func produce(brokers []string, topic string, out io.Writer) error {
 		return err
 	}
 	defer adm.Close()
-	if _, err := adm.CreateTopic(ctx, admin.TopicSpec{Name: topic, Partitions: 3, ReplicationFactor: 3}); err != nil {
-		return fmt.Errorf("creating topic %s: %w", topic, err)
+	// The topic is Terraform's (a kafka_topic of examples/quickstart).
+	state, err := adm.ReadTopic(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("reading topic %s: %w", topic, err)
 	}
-	fmt.Fprintf(out, "created topic %s (3 partitions, 3 replicas) through %s\n", topic, strings.Join(brokers, ","))
+	fmt.Fprintf(out, "topic %s: %d partitions, %d replicas, configs %v (through %s)\n",
+		topic, len(state.Partitions), state.ReplicationFactor, state.Configs, strings.Join(brokers, ","))
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
 		return err

@@ -19,7 +19,11 @@
 //     broker would fail to start with ClassNotFoundException);
 //   - inter_broker_protocol_version and log_message_format_version default to
 //     empty, meaning "the broker's own version" (DC/OS pinned 1.0, which
-//     would silently hold a Kafka 3.x cluster at the 1.0 protocol).
+//     would silently hold a Kafka 3.x cluster at the 1.0 protocol);
+//   - delete_topic_enable defaults to true, Kafka's own default since 1.0
+//     (DC/OS's false predates it, and with it a topic delete is refused by
+//     the brokers with TOPIC_DELETION_DISABLED; Terraform's kafka_topic
+//     could then never destroy a topic). Set it to false to forbid deletes.
 //
 // Options that are empty or unset are not written at all, so Kafka applies
 // its own default, exactly as DC/OS's template did for its optional options.
@@ -167,7 +171,7 @@ func DefaultSettings() Settings {
 		AutoLeaderRebalanceEnable:                            true,
 		BackgroundThreads:                                    10,
 		CompressionType:                                      "producer",
-		DeleteTopicEnable:                                    false,
+		DeleteTopicEnable:                                    true,
 		DeleteRecordsPurgatoryPurgeIntervalRequests:          1,
 		LeaderImbalanceCheckIntervalSeconds:                  300,
 		LeaderImbalancePerBrokerPercentage:                   10,

@@ -74,6 +74,8 @@ func TestDefaultSettingsAreDCOSDefaultsExceptDocumentedDepartures(t *testing.T) 
 		// Empty means the broker's own version.
 		"inter_broker_protocol_version": `""`,
 		"log_message_format_version":    `""`,
+		// Kafka's own default since 1.0; DC/OS's false predates it.
+		"delete_topic_enable": `true`,
 	}
 	got, err := json.Marshal(DefaultSettings())
 	if err != nil {

@@ -2,6 +2,7 @@ package devkafka
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/admin/topicconfig"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/rollout"
 )
 
 // configEntry is one config as DescribeConfigs reports it.
@@ -24,6 +26,40 @@ type configEntry = kmsg.DescribeConfigsResponseResourceConfig
 // topicDefaults), so describing thousands of topics costs little more than
 // copying them.
 func (b *Broker) topicConfigEntries(t *Topic, names []string, withSynonyms bool) []configEntry {
+	return b.topicConfigEntriesWith(t, names, withSynonyms, nil)
+}
+
+// topicConfigEntriesWith is topicConfigEntries with the cluster-wide
+// dynamic broker configs: a topic that does not set a config inherits the
+// cluster-wide value (DYNAMIC_DEFAULT_BROKER_CONFIG) before the static one.
+func (b *Broker) topicConfigEntriesWith(t *Topic, names []string, withSynonyms bool, clusterWide map[string]string) []configEntry {
+	out := b.topicOwnEntries(t, names, withSynonyms)
+	if len(clusterWide) == 0 {
+		return out
+	}
+	for i := range out {
+		e := &out[i]
+		if e.Source == kmsg.ConfigSourceDynamicTopicConfig {
+			continue
+		}
+		k, ok := topicconfig.Lookup(e.Name)
+		if !ok || k.BrokerKey == "" {
+			continue
+		}
+		v, ok := clusterWide[k.BrokerKey]
+		if !ok {
+			continue
+		}
+		dyn := synonym(k.BrokerKey, v, kmsg.ConfigSourceDynamicDefaultBrokerConfig)
+		e.Value, e.Source, e.IsDefault = dyn.Value, dyn.Source, false
+		if withSynonyms {
+			e.ConfigSynonyms = append([]kmsg.DescribeConfigsResponseResourceConfigConfigSynonym{dyn}, e.ConfigSynonyms...)
+		}
+	}
+	return out
+}
+
+func (b *Broker) topicOwnEntries(t *Topic, names []string, withSynonyms bool) []configEntry {
 	d := b.topicDefaults()
 	base := d.plain
 	if withSynonyms {
@@ -152,10 +188,14 @@ func (b *Broker) handleDescribeConfigs(v *view, r *kmsg.DescribeConfigsRequest) 
 				e = failf(kerr.UnknownTopicOrPartition, "Topic %s does not exist.", res.ResourceName)
 				break
 			}
-			rr.Configs = b.topicConfigEntries(t, res.ConfigNames, r.IncludeSynonyms)
+			rr.Configs = b.topicConfigEntriesWith(t, res.ConfigNames, r.IncludeSynonyms, v.state.BrokerDefaults)
 		case kmsg.ConfigResourceTypeBroker:
-			if e = b.checkBrokerResource(res.ResourceName); e == nil && res.ResourceName != "" {
-				rr.Configs = b.brokerConfigEntries(res.ConfigNames, r.IncludeSynonyms)
+			if e = b.checkBrokerResource(res.ResourceName); e == nil {
+				if res.ResourceName == "" {
+					rr.Configs = clusterWideEntries(v.state.BrokerDefaults, res.ConfigNames)
+				} else {
+					rr.Configs = b.brokerConfigEntries(res.ConfigNames, r.IncludeSynonyms, v.state.BrokerDefaults)
+				}
 			}
 		default:
 			e = failf(kerr.InvalidRequest, "The dev stand-in describes TOPIC and BROKER configs only, not %v.", res.ResourceType)
@@ -166,8 +206,8 @@ func (b *Broker) handleDescribeConfigs(v *view, r *kmsg.DescribeConfigsRequest) 
 	return resp
 }
 
-// checkBrokerResource accepts this broker's id, or "" for cluster-wide
-// defaults (of which the stand-in has none: all broker config is static).
+// checkBrokerResource accepts this broker's id, or "" for the cluster-wide
+// dynamic defaults.
 func (b *Broker) checkBrokerResource(name string) *kafkaError {
 	if name == "" || name == strconv.Itoa(int(b.cfg.BrokerID)) {
 		return nil
@@ -177,10 +217,19 @@ func (b *Broker) checkBrokerResource(name string) *kafkaError {
 
 // brokerConfigEntries lists server.properties as static broker config;
 // values of sensitive keys are withheld, as Kafka does.
-func (b *Broker) brokerConfigEntries(names []string, withSynonyms bool) []configEntry {
-	keys := make([]string, 0, len(b.cfg.Properties))
+//
+// A cluster-wide dynamic config (BROKER "") overrides the static value, as
+// in Kafka: it is listed with source DYNAMIC_DEFAULT_BROKER_CONFIG, the
+// static value (if any) as its synonym.
+func (b *Broker) brokerConfigEntries(names []string, withSynonyms bool, clusterWide map[string]string) []configEntry {
+	keys := make([]string, 0, len(b.cfg.Properties)+len(clusterWide))
 	for k := range b.cfg.Properties {
 		keys = append(keys, k)
+	}
+	for k := range clusterWide {
+		if _, static := b.cfg.Properties[k]; !static {
+			keys = append(keys, k)
+		}
 	}
 	sort.Strings(keys)
 	wanted := map[string]bool{}
@@ -202,9 +251,48 @@ func (b *Broker) brokerConfigEntries(names []string, withSynonyms bool) []config
 			e.Value = &v
 		}
 		if withSynonyms {
-			s := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
-			s.Name, s.Value, s.Source = k, e.Value, e.Source
-			e.ConfigSynonyms = append(e.ConfigSynonyms, s)
+			if _, static := b.cfg.Properties[k]; static {
+				s := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
+				s.Name, s.Value, s.Source = k, e.Value, e.Source
+				e.ConfigSynonyms = append(e.ConfigSynonyms, s)
+			}
+		}
+		if v, ok := clusterWide[k]; ok {
+			dyn := synonym(k, v, kmsg.ConfigSourceDynamicDefaultBrokerConfig)
+			e.Source, e.ReadOnly, e.IsSensitive = dyn.Source, false, sensitiveKey(k)
+			if !e.IsSensitive {
+				e.Value = dyn.Value
+			} else {
+				e.Value = nil
+			}
+			if withSynonyms {
+				e.ConfigSynonyms = append([]kmsg.DescribeConfigsResponseResourceConfigConfigSynonym{dyn}, e.ConfigSynonyms...)
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// clusterWideEntries lists the cluster-wide dynamic broker configs, as
+// Kafka answers DescribeConfigs on BROKER "".
+func clusterWideEntries(clusterWide map[string]string, names []string) []configEntry {
+	keys := make([]string, 0, len(clusterWide))
+	for k := range clusterWide {
+		if names == nil || slices.Contains(names, k) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	out := make([]configEntry, 0, len(keys))
+	for _, k := range keys {
+		e := kmsg.NewDescribeConfigsResponseResourceConfig()
+		e.Name, e.Source, e.ConfigType = k, kmsg.ConfigSourceDynamicDefaultBrokerConfig, kmsg.ConfigTypeString
+		if sensitiveKey(k) {
+			e.IsSensitive = true
+		} else {
+			v := clusterWide[k]
+			e.Value = &v
 		}
 		out = append(out, e)
 	}
@@ -221,8 +309,8 @@ func sensitiveKey(k string) bool {
 	return false
 }
 
-var errDynamicBrokerConfig = failf(kerr.InvalidRequest,
-	"The dev stand-in has no dynamic broker configs: set the property in server.properties (kafka.server_properties) and restart the broker.")
+var errPerBrokerConfig = failf(kerr.InvalidRequest,
+	"The dev stand-in has no per-broker dynamic configs: change the property cluster-wide (BROKER \"\") or in server.properties (kafka.server_properties) and restart the broker.")
 
 // handleAlterConfigs replaces topic configs wholesale (the legacy
 // AlterConfigs semantics).
@@ -258,6 +346,10 @@ func (b *Broker) handleIncrementalAlterConfigs(ctx context.Context, v *view, r *
 	results := make([]*kafkaError, len(r.Resources))
 	for i, res := range r.Resources {
 		ops := res.Configs
+		if res.ResourceType == kmsg.ConfigResourceTypeBroker && res.ResourceName == "" {
+			results[i] = b.alterClusterWide(ctx, ops, r.ValidateOnly)
+			continue
+		}
 		changes[i], results[i] = b.planConfigChange(v, res.ResourceType, res.ResourceName, uniqueNames(ops, func(c kmsg.IncrementalAlterConfigsRequestResourceConfig) string { return c.Name }),
 			func(cur map[string]string) (map[string]string, *kafkaError) { return applyIncremental(cur, ops) })
 	}
@@ -292,7 +384,7 @@ func (b *Broker) planConfigChange(v *view, typ kmsg.ConfigResourceType, name str
 		if e := b.checkBrokerResource(name); e != nil {
 			return nil, e
 		}
-		return nil, errDynamicBrokerConfig
+		return nil, errPerBrokerConfig
 	default:
 		return nil, failf(kerr.InvalidRequest, "The dev stand-in alters TOPIC configs only, not %v.", typ)
 	}
@@ -428,4 +520,59 @@ func copyMap(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// alterClusterWide applies SET and DELETE to the cluster-wide dynamic
+// broker configs (BROKER ""), recorded in the registry so that every
+// broker reports them and they outlive broker restarts. Only properties
+// whose Kafka dynamic update mode is cluster-wide are accepted
+// (rollout.IsClusterWide, the list the scheduler decides by), as Kafka
+// refuses the others. The stand-in records and reports them; kfake does
+// not act on them (see the package documentation).
+func (b *Broker) alterClusterWide(ctx context.Context, ops []kmsg.IncrementalAlterConfigsRequestResourceConfig, validateOnly bool) *kafkaError {
+	if !uniqueNames(ops, func(c kmsg.IncrementalAlterConfigsRequestResourceConfig) string { return c.Name }) {
+		return failf(kerr.InvalidRequest, "Error due to duplicate config keys.")
+	}
+	var notDynamic []string
+	for _, op := range ops {
+		if !rollout.IsClusterWide(op.Name) {
+			notDynamic = append(notDynamic, op.Name)
+			continue
+		}
+		switch op.Op {
+		case kmsg.IncrementalAlterConfigOpSet:
+			if op.Value == nil {
+				return failf(kerr.InvalidRequest, "Null value not supported for SET of %s.", op.Name)
+			}
+		case kmsg.IncrementalAlterConfigOpDelete:
+		default:
+			return failf(kerr.InvalidRequest, "The dev stand-in supports SET and DELETE of cluster-wide broker configs, not operation %d for %s.", op.Op, op.Name)
+		}
+	}
+	if len(notDynamic) > 0 {
+		return failf(kerr.InvalidRequest, "Cannot update these configs dynamically cluster-wide: %v", notDynamic)
+	}
+	if validateOnly {
+		return nil
+	}
+	_, err := b.reg.Update(ctx, func(x *Txn) error {
+		next := maps.Clone(x.BrokerDefaults())
+		if next == nil {
+			next = map[string]string{}
+		}
+		for _, op := range ops {
+			if op.Op == kmsg.IncrementalAlterConfigOpSet {
+				next[op.Name] = *op.Value
+			} else {
+				delete(next, op.Name)
+			}
+		}
+		x.SetBrokerDefaults(next)
+		return nil
+	})
+	if err != nil {
+		return failf(kerr.UnknownServerError, "Recording the cluster-wide broker configs in the cluster registry failed: %v", err)
+	}
+	b.log.Info("changed cluster-wide broker configs", "keys", len(ops))
+	return nil
 }

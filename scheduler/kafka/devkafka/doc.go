@@ -151,13 +151,32 @@
 // as in Kafka. The group's state and committed offsets live in the
 // coordinator's kfake, under its log dir.
 //
+// # Cluster-wide dynamic broker configs
+//
+// IncrementalAlterConfigs on BROKER "" (SET and DELETE) of a property whose
+// Kafka dynamic update mode is cluster-wide (rollout.IsClusterWide) is
+// recorded in the registry, so every broker answers DescribeConfigs with it
+// at once (source DYNAMIC_DEFAULT_BROKER_CONFIG on BROKER "" and on every
+// BROKER "<id>", before the static value), topics that do not set the
+// matching topic config report it as their effective value, and it
+// survives any broker's restart, as Kafka keeps it in ZooKeeper. Other keys
+// are refused with INVALID_REQUEST, as Kafka does. kfake does not act on
+// these values (the stand-in reports them; it does not, for example, refuse
+// acks=all below a cluster-wide min.insync.replicas).
+//
+// # The controller
+//
+// Metadata and DescribeCluster name the lowest live broker as controller:
+// a real identity a test can find, which moves when that broker stops.
+//
 // # Not supported
 //
 // SSL and SASL listeners, ACLs, quotas, SCRAM users, transactions,
-// log-dir queries and dynamic broker configs: their request keys are left
-// out of ApiVersions (or, for broker configs, refused with INVALID_REQUEST
-// naming server.properties), because kfake would keep them per process
-// rather than per cluster. Moving a partition's home broker is refused (see
+// log-dir queries and per-broker dynamic configs: their request keys are
+// left out of ApiVersions (or, for BROKER "<id>" configs and the legacy
+// AlterConfigs on brokers, refused with INVALID_REQUEST naming
+// server.properties), because kfake would keep them per process rather
+// than per cluster. Moving a partition's home broker is refused (see
 // above). All brokers of a cluster must run on one machine, since the
 // registry is a local directory.
 package devkafka

@@ -54,6 +54,12 @@ type State struct {
 	// snapshot (in memory: the one the state was read from).
 	Generation int64             `json:"generation"`
 	Topics     map[string]*Topic `json:"topics"`
+	// BrokerDefaults are the cluster-wide dynamic broker configs (the
+	// BROKER "" resource of IncrementalAlterConfigs): every broker reports
+	// them with source DYNAMIC_DEFAULT_BROKER_CONFIG, and they outlive any
+	// broker's restart, as Kafka keeps them in ZooKeeper. Never modified in
+	// place.
+	BrokerDefaults map[string]string `json:"broker_defaults,omitempty"`
 
 	// keys maps each topic's collision key to its name.
 	keys map[string]string
@@ -72,6 +78,10 @@ func newState(epoch, generation int64, topics map[string]*Topic) *State {
 	}
 	return s
 }
+
+// clearedDefaultsKey marks a journal record that clears every cluster-wide
+// broker config (it is not a legal property name, so it never collides).
+const clearedDefaultsKey = "<cleared>"
 
 // collisionKey is the name Kafka's metrics would give a topic: '.' and '_'
 // are the same there, so two topics that differ only in them collide.
@@ -100,8 +110,14 @@ func (s *State) colliding(name string) string {
 
 // apply returns the state after the records, which follow s in order.
 func (s *State) apply(recs []journalRecord) *State {
-	next := &State{Epoch: s.Epoch, Generation: s.Generation, Topics: maps.Clone(s.Topics), keys: maps.Clone(s.keys)}
+	next := &State{Epoch: s.Epoch, Generation: s.Generation, Topics: maps.Clone(s.Topics), BrokerDefaults: s.BrokerDefaults, keys: maps.Clone(s.keys)}
 	for _, rec := range recs {
+		if rec.BrokerDefaults != nil {
+			next.BrokerDefaults = rec.BrokerDefaults
+			if _, cleared := rec.BrokerDefaults[clearedDefaultsKey]; cleared {
+				next.BrokerDefaults = nil
+			}
+		}
 		for _, name := range rec.Delete {
 			delete(next.Topics, name)
 			if key := collisionKey(name); next.keys[key] == name {
@@ -119,7 +135,7 @@ func (s *State) apply(recs []journalRecord) *State {
 
 // withGeneration is s read as the start of another journal generation.
 func (s *State) withGeneration(g int64) *State {
-	return &State{Epoch: s.Epoch, Generation: g, Topics: s.Topics, keys: s.keys}
+	return &State{Epoch: s.Epoch, Generation: g, Topics: s.Topics, BrokerDefaults: s.BrokerDefaults, keys: s.keys}
 }
 
 type journalHeader struct {
@@ -133,6 +149,9 @@ type journalRecord struct {
 	Epoch  int64             `json:"epoch"`
 	Put    map[string]*Topic `json:"put,omitempty"`
 	Delete []string          `json:"delete,omitempty"`
+	// BrokerDefaults, when not nil, replaces the cluster-wide dynamic
+	// broker configs whole (an empty map clears them).
+	BrokerDefaults map[string]string `json:"broker_defaults,omitempty"`
 }
 
 // Txn is one change to the topic metadata, made inside Registry.Update. It
@@ -144,6 +163,26 @@ type Txn struct {
 	del  map[string]bool
 	// putKeys maps the collision key of every topic in put to its name.
 	putKeys map[string]string
+	// defaults is the new set of cluster-wide broker configs; nil when
+	// unchanged.
+	defaults map[string]string
+}
+
+// BrokerDefaults returns the cluster-wide dynamic broker configs as the
+// change stands. The map must not be modified.
+func (x *Txn) BrokerDefaults() map[string]string {
+	if x.defaults != nil {
+		return x.defaults
+	}
+	return x.base.BrokerDefaults
+}
+
+// SetBrokerDefaults replaces the cluster-wide dynamic broker configs.
+func (x *Txn) SetBrokerDefaults(m map[string]string) {
+	x.defaults = maps.Clone(m)
+	if x.defaults == nil {
+		x.defaults = map[string]string{}
+	}
 }
 
 // Topic returns the topic as the change stands, or nil.
@@ -188,10 +227,14 @@ func (x *Txn) Colliding(name string) string {
 	return ""
 }
 
-func (x *Txn) empty() bool { return len(x.put) == 0 && len(x.del) == 0 }
+func (x *Txn) empty() bool { return len(x.put) == 0 && len(x.del) == 0 && x.defaults == nil }
 
 func (x *Txn) record(epoch int64) journalRecord {
-	rec := journalRecord{Epoch: epoch}
+	rec := journalRecord{Epoch: epoch, BrokerDefaults: x.defaults}
+	if x.defaults != nil && len(x.defaults) == 0 {
+		// omitempty would drop an empty map: mark a clear explicitly.
+		rec.BrokerDefaults = map[string]string{clearedDefaultsKey: ""}
+	}
 	if len(x.put) > 0 {
 		rec.Put = x.put
 	}
@@ -391,11 +434,14 @@ func readSnapshot(path string) (*State, int64, error) {
 		Epoch      int64             `json:"epoch"`
 		Generation int64             `json:"generation"`
 		Topics     map[string]*Topic `json:"topics"`
+		Defaults   map[string]string `json:"broker_defaults"`
 	}
 	if err := json.Unmarshal(data, &snap); err != nil {
 		return nil, 0, fmt.Errorf("reading cluster state %s: %w", path, err)
 	}
-	return newState(snap.Epoch, snap.Generation, snap.Topics), int64(len(data)), nil
+	st := newState(snap.Epoch, snap.Generation, snap.Topics)
+	st.BrokerDefaults = snap.Defaults
+	return st, int64(len(data)), nil
 }
 
 // ensureJournal creates the journal for the snapshot if there is none (a
@@ -534,7 +580,8 @@ func (r *Registry) compactLocked() error {
 		Epoch      int64             `json:"epoch"`
 		Generation int64             `json:"generation"`
 		Topics     map[string]*Topic `json:"topics"`
-	}{st.Epoch, gen, st.Topics})
+		Defaults   map[string]string `json:"broker_defaults,omitempty"`
+	}{st.Epoch, gen, st.Topics, st.BrokerDefaults})
 	if err != nil {
 		return err
 	}
