@@ -3,9 +3,9 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
-	"regexp"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 )
 
 // configRoutes registers the configurations API (dcos-commons
@@ -24,9 +24,6 @@ func (s *server) stateRoutes(r chi.Router) {
 	r.Get("/v1/state/properties", s.with(s.listProperties))
 	r.Get("/v1/state/properties/{name}", s.with(s.getProperty))
 }
-
-// uuidPattern is the textual form of a UUID, as configuration ids are.
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 func (s *server) listConfigurations(w http.ResponseWriter, r *http.Request, svc Service) {
 	ids, err := svc.ConfigurationIDs(r.Context())
@@ -58,7 +55,7 @@ func (s *server) targetConfiguration(w http.ResponseWriter, r *http.Request, svc
 
 func (s *server) getConfiguration(w http.ResponseWriter, r *http.Request, svc Service) {
 	id := pathParam(r, "id")
-	if !uuidPattern.MatchString(id) {
+	if !plan.IsUUID(id) {
 		s.fail(w, r, badRequest(fmt.Sprintf("invalid configuration id %q: it must be a UUID (list them with GET /v1/configurations)", id)))
 		return
 	}

@@ -35,7 +35,6 @@ import (
 
 	mesossched "github.com/mesos/mesos-go/api/v1/lib/scheduler"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/catalog"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/devkafka"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/localmesos"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/manager"
@@ -112,7 +111,7 @@ func newBenchHarness(tb testing.TB, agents []localmesos.AgentConfig, heartbeat t
 			o.Service.ReadinessCheck.IntervalSeconds = 5
 			o.Service.ReadinessCheck.DelaySeconds = 2
 			o.Kafka.ServerProperties = map[string]string{
-				devkafka.RegistryDirProperty: filepath.Join(h.dir, "registry", catalog.ServiceKey(name)),
+				devkafka.RegistryDirProperty: filepath.Join(h.dir, "registry", spec.ServiceKey(name)),
 			}
 			return o
 		},

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/catalog"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/devkafka"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/devkafka/devkafkatest"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/localmesos"
@@ -117,7 +116,7 @@ func (h *harness) startManager() {
 			o.Service.ReadinessCheck.IntervalSeconds = 5
 			o.Service.ReadinessCheck.DelaySeconds = 2
 			o.Kafka.ServerProperties = map[string]string{
-				devkafka.RegistryDirProperty: filepath.Join(h.dir, "registry", catalog.ServiceKey(name)),
+				devkafka.RegistryDirProperty: filepath.Join(h.dir, "registry", spec.ServiceKey(name)),
 			}
 			return o
 		},

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/catalog"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
@@ -74,7 +73,7 @@ func (m *Manager) Start(ctx context.Context) error {
 		return fmt.Errorf("listing installed services: %w", err)
 	}
 	for _, key := range keys {
-		if !strings.HasPrefix(key, catalog.ServicePrefix) {
+		if !spec.IsServiceKey(key) {
 			continue
 		}
 		svc, err := service.Open(ctx, m.serviceConfig(key))
@@ -169,7 +168,7 @@ func (m *Manager) PutService(ctx context.Context, name string, options []byte) (
 	if !started {
 		return service.PutResult{}, errors.New("the scheduler is still starting; try again")
 	}
-	svc, err := service.Create(ctx, m.serviceConfig(catalog.ServiceKey(name)), next)
+	svc, err := service.Create(ctx, m.serviceConfig(spec.ServiceKey(name)), next)
 	if err != nil {
 		return service.PutResult{}, err
 	}

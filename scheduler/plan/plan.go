@@ -257,7 +257,12 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
+// uuidPattern is the textual form of a UUID, as plan, phase, step and
+// configuration ids are.
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// IsUUID reports whether s is the textual form of a UUID.
+func IsUUID(s string) bool { return uuidPattern.MatchString(s) }
 
 // --- status computation (callers hold p.mu) ---
 

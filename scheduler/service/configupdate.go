@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/configstore"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
@@ -23,22 +24,18 @@ func (s *Service) Update(ctx context.Context, next spec.ServiceSpec) (configID s
 			return failed(err)
 		}
 		if next.Hash() == s.spec.Hash() {
-			id = s.configID
+			id = s.configID()
 			return effects{}
 		}
 		newConfigID := newID()
 		value := mustJSON(next)
-		ops := []state.Op{
-			state.SetOp(configKey(newConfigID), value),
-			state.SetOp(keyConfigTarget, []byte(newConfigID)),
-			state.DeleteOp(propertyKey(propertyDeployOverride)),
-		}
+		ops := append(s.configs.SetTargetOps(newConfigID, value), state.DeleteOp(propertyKey(propertyDeployOverride)))
 		return effects{writes: []write{commitWrite("storing the new configuration of "+s.name, ops, func(err error) effects {
 			if err != nil {
 				return failed(err)
 			}
-			s.spec, s.configID = next, newConfigID
-			s.configs[newConfigID] = value
+			s.spec = next
+			s.configs.TargetSet(newConfigID, value)
 			delete(s.properties, propertyDeployOverride)
 			if err := s.buildDeployPlan(plan.Overrides{}); err != nil {
 				return failed(err)
@@ -77,29 +74,24 @@ func checkUpdate(name string, current spec.ServiceSpec, uninstalling bool, next 
 	return spec.ValidateUpdate(current, next).Err()
 }
 
-// pruneConfigurations decides the deletion of stored configurations that
-// are neither the target nor the one a task was launched with.
+// pruneConfigurations decides the deletion of the stored configurations
+// package configstore's rule lets go: those that are neither the target,
+// nor one a task was launched with, nor in the kept history.
 func (s *Service) pruneConfigurations() effects {
-	used := map[string]bool{s.configID: true}
+	used := map[string]bool{}
 	for _, p := range s.pods {
 		used[p.record.ConfigID] = true
 	}
 	var fx effects
-	for _, id := range sortedKeys(s.configs) {
-		if used[id] {
-			continue
-		}
-		key := configKey(id)
-		fx.writes = append(fx.writes, write{what: "deleting unused configuration " + id, do: func(ctx context.Context, st state.Store) error {
-			return st.Delete(ctx, key)
-		}, then: func(err error) effects {
+	for _, id := range s.configs.Prune(func(id string) bool { return used[id] }) {
+		fx.writes = append(fx.writes, commitWrite("deleting unused configuration "+id, []state.Op{configstore.DeleteOp(id)}, func(err error) effects {
 			if err != nil {
 				s.log.Warn("deleting an unused configuration", "config_id", id, "error", err)
 				return effects{}
 			}
-			delete(s.configs, id)
+			s.configs.Deleted(id)
 			return effects{}
-		}})
+		}))
 	}
 	return fx
 }

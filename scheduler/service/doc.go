@@ -5,18 +5,21 @@
 // A Service owns, for one service name:
 //
 //   - its state under dcos-service-<name> (framework ID, configurations and
-//     the target, one record per broker task with its latest status,
-//     properties such as the uninstall bit and the plan overrides), laid out
-//     as DC/OS lays it out (see records.go);
-//   - its framework subscription (package mesosclient) with explicit
+//     the target through package configstore, one record per broker task
+//     with its latest status, properties such as the uninstall bit and the
+//     plan overrides), laid out as DC/OS lays it out (see records.go);
+//   - its framework subscription through a Connection (package mesosclient
+//     in production, servicetest's fake master in tests) with explicit
 //     reconciliation after every subscription and implicit reconciliation on
 //     a period;
 //   - the offer cycle: offers are evaluated (package offers) against the
 //     steps of the deploy plan (package plan) that need resources, matched
-//     pods are reserved, get their volume and are launched with LAUNCH_GROUP;
-//     reserved resources no broker owns are destroyed and unreserved; unused
-//     offers are declined, and the framework suppresses offers while there is
-//     nothing to do and revives (rate-limited) when work appears;
+//     pods are reserved, get their volume and are launched with LAUNCH_GROUP
+//     (the TaskInfo from package taskinfo); reserved resources no broker owns
+//     are destroyed and unreserved; unused offers are declined in one call,
+//     and the framework suppresses offers while there is nothing to do and
+//     revives (rate-limited) when work appears; refusals are counted per
+//     reason class (diagnostics.go);
 //   - the uninstall plan: kill every broker, release every reservation,
 //     tear the framework down and delete the service's state.
 //
@@ -33,6 +36,8 @@
 // calls), which the goroutine carries out with the lock released, every
 // write within Timing.StoreTimeout and every call within
 // Timing.CallTimeout; each outcome is applied by a follow-up decision. No
-// lock is held across a network call, so a slow master or ZooKeeper delays
-// the service's own work, never its readers.
+// lock is held across a network call. Reads never wait (view.go): they are
+// served from an immutable view published atomically at the end of every
+// decision, so a slow master or ZooKeeper delays the service's own work,
+// never its readers.
 package service

@@ -3,26 +3,15 @@ package service
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strconv"
 
 	"github.com/gogo/protobuf/jsonpb"
-	mesos "github.com/mesos/mesos-go/api/v1/lib"
 	"github.com/mesos/mesos-go/api/v1/lib/scheduler/calls"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/offers"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
-)
-
-// Labels put on every broker task (DC/OS names where DC/OS has one).
-const (
-	labelTargetConfig = "target_configuration"
-	labelConfigHash   = "config_hash"
-	labelTaskType     = "task_type"
-	labelIndex        = "index"
-	labelHostname     = "offer_hostname"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/taskinfo"
 )
 
 // stageLaunch turns a match into the operations that launch the step's
@@ -42,14 +31,17 @@ func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers
 	if err != nil {
 		return write{}, fmt.Errorf("completing the launch of %s: %w", step.Pod, err)
 	}
-	taskID := fmt.Sprintf("%s__%s__%s", spec.SanitizedName(s.spec.Name), task.FullTaskName, newID())
-	executorID := fmt.Sprintf("%s__%s__%s", spec.SanitizedName(s.spec.Name), task.PodInstance, newID())
-	info := s.taskInfo(task, taskID, match)
+	taskID := taskinfo.TaskID(s.spec.Name, task.FullTaskName, newID())
+	executorID := taskinfo.ExecutorID(s.spec.Name, task.PodInstance, newID())
+	info, executor := taskinfo.Build(taskinfo.Launch{
+		Task: task, TaskID: taskID, ExecutorID: executorID,
+		FrameworkID: s.frameworkID, ConfigID: s.configID(), Match: match,
+	})
 	record := TaskRecord{
 		Pod: step.PodIndex, Name: task.FullTaskName, TaskID: taskID, ExecutorID: executorID,
 		AgentID: match.Offer.AgentID.Value, Hostname: match.Offer.Hostname,
 		Zone: agent.Zone, Region: agent.Region, Attributes: agent.Attributes,
-		Footprint: match.Footprint, ConfigID: s.configID, ConfigHash: task.ConfigHash,
+		Footprint: match.Footprint, ConfigID: s.configID(), ConfigHash: task.ConfigHash,
 		Port: site.Port, LaunchedAt: s.now().UTC(),
 	}
 	// A relaunch on existing reservations is confirmed from the start:
@@ -59,12 +51,6 @@ func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers
 	previous, hadPrevious := s.pods[step.PodIndex]
 	launched := &pod{record: record, status: status}
 	s.pods[step.PodIndex] = launched
-	executor := mesos.ExecutorInfo{
-		Type:        mesos.ExecutorInfo_DEFAULT,
-		ExecutorID:  mesos.ExecutorID{Value: executorID},
-		FrameworkID: &mesos.FrameworkID{Value: s.frameworkID},
-		Resources:   match.ExecutorResources,
-	}
 	g.ops = append(g.ops, match.Operations...)
 	g.ops = append(g.ops, calls.OpLaunchGroup(executor, info))
 	g.launched = true
@@ -104,64 +90,4 @@ func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers
 		s.log.Info("launching broker", "pod", step.Pod, "task_id", taskID, "agent", match.Offer.Hostname, "port", site.Port, "fresh_reservations", len(match.Operations) > 0)
 		return effects{}
 	}}, nil
-}
-
-// taskInfo is the Mesos TaskInfo of a broker task.
-func (s *Service) taskInfo(t spec.BrokerTask, taskID string, match *offers.Match) mesos.TaskInfo {
-	info := mesos.TaskInfo{
-		Name:      t.FullTaskName,
-		TaskID:    mesos.TaskID{Value: taskID},
-		AgentID:   match.Offer.AgentID,
-		Resources: match.TaskResources,
-		Command:   commandInfo(t.Command, t.Env, t.URIs, t.User),
-		Check: &mesos.CheckInfo{
-			Type:            mesos.CheckInfo_COMMAND,
-			Command:         &mesos.CheckInfo_Command{Command: *commandInfo(t.ReadinessCheck.Command, nil, nil, "")},
-			DelaySeconds:    ptr(t.ReadinessCheck.Delay.Seconds()),
-			IntervalSeconds: ptr(t.ReadinessCheck.Interval.Seconds()),
-			TimeoutSeconds:  ptr(t.ReadinessCheck.Timeout.Seconds()),
-		},
-		KillPolicy: &mesos.KillPolicy{GracePeriod: &mesos.DurationInfo{Nanoseconds: t.KillGracePeriod.Nanoseconds()}},
-		Labels: &mesos.Labels{Labels: []mesos.Label{
-			{Key: labelTargetConfig, Value: ptr(s.configID)},
-			{Key: labelConfigHash, Value: ptr(t.ConfigHash)},
-			{Key: labelTaskType, Value: ptr(t.TaskName)},
-			{Key: labelIndex, Value: ptr(strconv.Itoa(t.Index))},
-			{Key: labelHostname, Value: ptr(match.Offer.Hostname)},
-		}},
-	}
-	if hc := t.HealthCheck; hc != nil {
-		info.HealthCheck = &mesos.HealthCheck{
-			Type:                mesos.HealthCheck_COMMAND,
-			Command:             commandInfo(hc.Command, nil, nil, ""),
-			DelaySeconds:        ptr(hc.Delay.Seconds()),
-			IntervalSeconds:     ptr(hc.Interval.Seconds()),
-			TimeoutSeconds:      ptr(hc.Timeout.Seconds()),
-			GracePeriodSeconds:  ptr(hc.GracePeriod.Seconds()),
-			ConsecutiveFailures: ptr(uint32(hc.MaxConsecutiveFailures)),
-		}
-	}
-	return info
-}
-
-// commandInfo is a shell command with its environment, fetched URIs and
-// user.
-func commandInfo(command string, env map[string]string, uris []spec.URI, user string) *mesos.CommandInfo {
-	ci := &mesos.CommandInfo{Value: ptr(command), Shell: ptr(true), User: optional(user)}
-	if len(env) > 0 {
-		names := make([]string, 0, len(env))
-		for name := range env {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		vars := make([]mesos.Environment_Variable, 0, len(names))
-		for _, name := range names {
-			vars = append(vars, mesos.Environment_Variable{Name: name, Value: ptr(env[name])})
-		}
-		ci.Environment = &mesos.Environment{Variables: vars}
-	}
-	for _, u := range uris {
-		ci.URIs = append(ci.URIs, mesos.CommandInfo_URI{Value: u.Value, Extract: ptr(u.Extract), Executable: ptr(u.Executable), Cache: ptr(u.Cache)})
-	}
-	return ci
 }

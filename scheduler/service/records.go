@@ -7,20 +7,20 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/configstore"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/offers"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
 )
 
-// Keys of a service's state, relative to dcos-service-<name> (DC/OS names).
+// Keys of a service's state, relative to dcos-service-<name> (DC/OS names);
+// package configstore owns ConfigTarget and Configurations.
 const (
-	keyServiceName    = "servicename"
-	keyFrameworkID    = "FrameworkID"
-	keyConfigTarget   = "ConfigTarget"
-	keyConfigurations = "Configurations"
-	keyTasks          = "Tasks"
-	keyProperties     = "Properties"
+	keyServiceName = "servicename"
+	keyFrameworkID = "FrameworkID"
+	keyTasks       = "Tasks"
+	keyProperties  = "Properties"
 
 	propertyUninstalling   = "uninstalling"
 	propertySuppressed     = "suppressed"
@@ -28,7 +28,6 @@ const (
 	propertyLastCompleted  = "last-completed-update-type"
 )
 
-func configKey(id string) string         { return state.JoinKey(keyConfigurations, id) }
 func propertyKey(name string) string     { return state.JoinKey(keyProperties, name) }
 func taskInfoKey(taskName string) string { return state.JoinKey(keyTasks, taskName, "TaskInfo") }
 func taskStatusKey(taskName string) string {
@@ -128,14 +127,12 @@ func (p *pod) podState() plan.PodState {
 type persisted struct {
 	name         string
 	frameworkID  string
-	configID     string
 	spec         spec.ServiceSpec
 	pods         map[int]*pod
 	uninstalling bool
 	overrides    plan.Overrides
-	// configs are the stored configurations by id, properties the
-	// stored properties by name, as stored.
-	configs    map[string][]byte
+	configs      *configstore.Store
+	// properties are the stored properties by name, as stored.
 	properties map[string][]byte
 }
 
@@ -185,21 +182,12 @@ func load(ctx context.Context, store state.Store) (persisted, error) {
 	if p.frameworkID, err = getString(ctx, store, keyFrameworkID); err != nil {
 		return p, err
 	}
-	if p.configID, err = getString(ctx, store, keyConfigTarget); err != nil {
-		return p, err
+	if p.configs, err = configstore.Load(ctx, store); err != nil {
+		return p, fmt.Errorf("service %q: %w", p.name, err)
 	}
-	if p.configID == "" {
-		return p, fmt.Errorf("service %q has no target configuration (%s)", p.name, keyConfigTarget)
-	}
-	if p.configs, err = loadChildren(ctx, store, keyConfigurations); err != nil {
-		return p, err
-	}
-	target, found := p.configs[p.configID]
-	if !found || len(target) == 0 {
-		return p, fmt.Errorf("the target configuration %s of service %q is missing", p.configID, p.name)
-	}
+	id, target := p.configs.Target()
 	if err := json.Unmarshal(target, &p.spec); err != nil {
-		return p, fmt.Errorf("decoding the target configuration %s: %w", p.configID, err)
+		return p, fmt.Errorf("decoding the target configuration %s: %w", id, err)
 	}
 	if p.properties, err = loadChildren(ctx, store, keyProperties); err != nil {
 		return p, err

@@ -119,8 +119,15 @@ func TestOutdatedBrokerIsKilledRetriedAndRelaunchedInPlace(t *testing.T) {
 
 // TestFailedAcceptIsReconciled: an ACCEPT that fails may or may not have
 // been applied, so the service asks Mesos about the task it launched; when
-// Mesos does not know it, the pod starts afresh with new reservations.
+// Mesos does not know it (TASK_UNKNOWN, or TASK_GONE from a registered
+// agent), the pod starts afresh with new reservations.
 func TestFailedAcceptIsReconciled(t *testing.T) {
+	for _, answer := range []mesos.TaskState{mesos.TASK_UNKNOWN, mesos.TASK_GONE} {
+		t.Run(answer.String(), func(t *testing.T) { testFailedAcceptIsReconciled(t, answer) })
+	}
+}
+
+func testFailedAcceptIsReconciled(t *testing.T, answer mesos.TaskState) {
 	f := newFixture(t, `{"brokers": {"count": 1}}`)
 	f.master.FailNext(scheduler.Call_ACCEPT, errInjected)
 	f.offers(servicetest.NewAgent(1))
@@ -139,7 +146,7 @@ func TestFailedAcceptIsReconciled(t *testing.T) {
 		t.Fatalf("reconciliation of %v after the failed ACCEPT, want %s", got, taskID)
 	}
 
-	f.update(servicetest.MasterStatus(taskID, "agent-1", mesos.TASK_UNKNOWN, mesos.REASON_RECONCILIATION))
+	f.update(servicetest.MasterStatus(taskID, "agent-1", answer, mesos.REASON_RECONCILIATION))
 	f.waitSteps(plan.Pending)
 	f.offers(servicetest.NewAgent(1))
 	l := f.launches(1)[0]

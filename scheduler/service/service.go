@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-uuid"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/configstore"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/mesosclient"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/metrics"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
@@ -106,14 +107,13 @@ type Service struct {
 	// across I/O.
 	mu          sync.Mutex
 	frameworkID string
-	configID    string
 	spec        spec.ServiceSpec
 	pods        map[int]*pod
 	deploy      *plan.Plan
 	uninstall   *uninstallPlan // non-nil once the uninstall started
-	// configs are the stored configurations by id; properties the
-	// stored properties by name (as the state holds them).
-	configs    map[string][]byte
+	// configs are the target and the stored configurations; properties
+	// the stored properties by name (as the state holds them).
+	configs    *configstore.Store
 	properties map[string][]byte
 	removed    bool
 	// frameworkGone is set once the master refused the framework ID.
@@ -153,11 +153,8 @@ func Create(ctx context.Context, cfg Config, s spec.ServiceSpec) (*Service, erro
 	timeout := cfg.Timing.withDefaults().StoreTimeout
 	commitCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	err = cfg.Store.Commit(commitCtx,
-		state.CompareAndSetOp(keyServiceName, []byte(s.Name), state.NoVersion),
-		state.SetOp(configKey(configID), mustJSON(s)),
-		state.SetOp(keyConfigTarget, []byte(configID)),
-	)
+	ops := append([]state.Op{state.CompareAndSetOp(keyServiceName, []byte(s.Name), state.NoVersion)}, configstore.CreateOps(configID, mustJSON(s))...)
+	err = cfg.Store.Commit(commitCtx, ops...)
 	if errors.Is(err, state.ErrVersionConflict) {
 		return nil, fmt.Errorf("%w: service %q already exists in the state store", ErrConflict, s.Name)
 	}
@@ -191,7 +188,6 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		metrics:     metrics.New(p.name),
 		store:       cfg.Store,
 		frameworkID: p.frameworkID,
-		configID:    p.configID,
 		spec:        p.spec,
 		pods:        p.pods,
 		killedAt:    map[string]time.Time{},
@@ -224,7 +220,7 @@ func (s *Service) buildDeployPlan(overrides plan.Overrides) error {
 	for i, p := range s.pods {
 		states[i] = p.podState()
 	}
-	deploy, err := plan.NewDeploy(s.spec, states, plan.WithKey(s.configID))
+	deploy, err := plan.NewDeploy(s.spec, states, plan.WithKey(s.configID()))
 	if err != nil {
 		return fmt.Errorf("building the deploy plan: %w", err)
 	}
@@ -358,6 +354,12 @@ func (s *Service) activePlan() *plan.Plan {
 		return s.uninstall.Plan
 	}
 	return s.deploy
+}
+
+// configID is the target configuration's id.
+func (s *Service) configID() string {
+	id, _ := s.configs.Target()
+	return id
 }
 
 // now is the service's clock.

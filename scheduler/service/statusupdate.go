@@ -84,13 +84,14 @@ func readinessPassed(st mesos.TaskStatus) bool {
 
 // confirmsLaunch reports whether a status shows that Mesos accepted the
 // launch, so the pod's reservations exist. Only the master's answers that
-// the task is unknown or was dropped before reaching an agent do not.
+// the task is unknown (TASK_UNKNOWN; TASK_GONE, "unknown to the agent", on
+// a registered agent) or was dropped before reaching an agent do not.
 func confirmsLaunch(st mesos.TaskStatus) bool {
 	if st.GetSource() != mesos.SOURCE_MASTER {
 		return true
 	}
 	switch st.GetState() {
-	case mesos.TASK_UNKNOWN, mesos.TASK_DROPPED, mesos.TASK_LOST, mesos.TASK_ERROR:
+	case mesos.TASK_UNKNOWN, mesos.TASK_GONE, mesos.TASK_DROPPED, mesos.TASK_LOST, mesos.TASK_ERROR:
 		return false
 	}
 	return true

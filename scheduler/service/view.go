@@ -37,10 +37,11 @@ type view struct {
 	health    Health
 	removed   bool
 
-	properties    map[string][]byte
-	propertyNames []string
-	configs       map[string][]byte
-	configIDs     []string
+	properties     map[string][]byte
+	propertyNames  []string
+	configs        map[string][]byte
+	configIDs      []string
+	configsVersion uint64
 
 	outcomes        []OfferOutcome // newest first
 	outcomesVersion uint64
@@ -56,7 +57,7 @@ func (s *Service) publish() {
 	v := &view{
 		detail: ServiceDetail{
 			Name:         s.name,
-			ConfigID:     s.configID,
+			ConfigID:     s.configID(),
 			FrameworkID:  s.frameworkID,
 			Uninstalling: s.uninstall != nil,
 			Status:       info.Status,
@@ -68,10 +69,13 @@ func (s *Service) publish() {
 		removed:       s.removed,
 		properties:    cloneBytesMap(s.properties),
 		propertyNames: sortedKeys(s.properties),
-		configs:       cloneBytesMap(s.configs),
-		configIDs:     sortedKeys(s.configs),
 	}
-	if prev != nil && prev.detail.ConfigID == s.configID {
+	if prev != nil && prev.configsVersion == s.configs.Version() {
+		v.configs, v.configIDs, v.configsVersion = prev.configs, prev.configIDs, prev.configsVersion
+	} else {
+		v.configs, v.configIDs, v.configsVersion = s.configs.Snapshot(), s.configs.IDs(), s.configs.Version()
+	}
+	if prev != nil && prev.detail.ConfigID == v.detail.ConfigID {
 		v.detail.Options = prev.detail.Options
 	} else {
 		v.detail.Options = mustJSON(s.spec.Options)

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/catalog"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/devkafka"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/localmesos"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/manager"
@@ -170,7 +169,7 @@ func devDefaults(opts devOptions) func(name string) spec.Options {
 		o.Service.ReadinessCheck.DelaySeconds = 2
 		if !opts.builtinDist {
 			o.Kafka.ServerProperties = map[string]string{
-				devkafka.RegistryDirProperty: filepath.Join(opts.dataDir, "kafka-registry", catalog.ServiceKey(name)),
+				devkafka.RegistryDirProperty: filepath.Join(opts.dataDir, "kafka-registry", spec.ServiceKey(name)),
 			}
 		}
 		return o
