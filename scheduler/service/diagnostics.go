@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/offers"
+	mesos "github.com/mesos/mesos-go/api/v1/lib"
 )
 
 // Diagnostics bounds.
@@ -68,6 +69,24 @@ func (s *Service) recordOutcome(step string, g *agentOffers, passed bool, outcom
 		Time: s.now().UTC(), Plan: s.activePlan().Name(), Step: step, OfferIDs: ids,
 		AgentID: g.merged.AgentID.Value, Hostname: g.merged.Hostname, Passed: passed, Outcome: outcome, Reason: reason,
 	})
+}
+
+// recordOutcomes keeps the outcome of offers declined together (ids are
+// the groups' offer ids, in order), with one allocation for all their ids.
+func (s *Service) recordOutcomes(groups []*agentOffers, ids []mesos.OfferID, outcome, reason string) {
+	all := make([]string, len(ids))
+	for i, id := range ids {
+		all[i] = id.Value
+	}
+	at, planName := s.now().UTC(), s.activePlan().Name()
+	for _, g := range groups {
+		n := len(g.ids)
+		s.outcomes.add(OfferOutcome{
+			Time: at, Plan: planName, OfferIDs: all[:n:n],
+			AgentID: g.merged.AgentID.Value, Hostname: g.merged.Hostname, Outcome: outcome, Reason: reason,
+		})
+		all = all[n:]
+	}
 }
 
 // startCycle opens the summary of an offer cycle.

@@ -19,8 +19,9 @@ import (
 // may offer an agent's reserved and unreserved resources separately, and a
 // relaunch needs all of a pod's reservations at once.
 type agentOffers struct {
-	ids    []mesos.OfferID
-	merged mesos.Offer
+	ids []mesos.OfferID
+	// merged is the agent's only offer, or a merge of its offers.
+	merged *mesos.Offer
 	ops    []mesos.Offer_Operation
 	// launched is set once a pod was matched on the agent in this cycle:
 	// one launch per agent per cycle keeps the evaluation of the next pod
@@ -32,22 +33,35 @@ type agentOffers struct {
 }
 
 func groupByAgent(in []mesos.Offer) []*agentOffers {
-	byAgent := make(map[string]*agentOffers, len(in))
-	order := make([]*agentOffers, 0, len(in))
-	for _, o := range in {
-		g := byAgent[o.AgentID.Value]
-		if g == nil {
-			// The first offer's resources are only read: no copy.
-			g = &agentOffers{merged: o}
-			byAgent[o.AgentID.Value] = g
-			order = append(order, g)
-		} else {
-			merged := make([]mesos.Resource, 0, len(g.merged.Resources)+len(o.Resources))
-			g.merged.Resources = append(append(merged, g.merged.Resources...), o.Resources...)
+	// One allocation for the groups and one for their offer ids: a cycle
+	// of a thousand agents allocates per cycle, not per agent.
+	groups := make([]agentOffers, 0, len(in))
+	ids := make([]mesos.OfferID, len(in))
+	byAgent := make(map[string]int, len(in))
+	for i := range in {
+		o := &in[i]
+		ids[i] = o.ID
+		j, seen := byAgent[o.AgentID.Value]
+		if !seen {
+			// A lone offer is only read: no copy.
+			byAgent[o.AgentID.Value] = len(groups)
+			groups = append(groups, agentOffers{merged: o, ids: ids[i : i+1 : i+1]})
+			continue
 		}
+		g := &groups[j]
+		if len(g.ids) == 1 {
+			merged := *g.merged
+			merged.Resources = append([]mesos.Resource(nil), g.merged.Resources...)
+			g.merged = &merged
+		}
+		g.merged.Resources = append(g.merged.Resources, o.Resources...)
 		g.ids = append(g.ids, o.ID)
 	}
-	return order
+	out := make([]*agentOffers, len(groups))
+	for i := range groups {
+		out[i] = &groups[i]
+	}
+	return out
 }
 
 // handleOffers runs one offer cycle as a job: launch the steps that need
@@ -144,19 +158,13 @@ func (s *Service) launchSteps(groups []*agentOffers) []write {
 			if g.launched {
 				continue
 			}
-			match, err := offers.Evaluate(need, &g.merged, s.reservation(), newID)
+			match, err := offers.Evaluate(need, g.merged, s.reservation(), newID)
 			s.recordOutcome(step.Step, g, err == nil, "", errText(err))
 			if err != nil {
 				refusals.Add(g.merged.Hostname, offers.ReasonsOf(err, "does not fit"))
 				continue
 			}
-			w, err := s.stageLaunch(step, g, match)
-			if err != nil {
-				s.log.Error("staging a launch", "pod", step.Pod, "error", err)
-				refusals.Add(g.merged.Hostname, []offers.Reason{{Class: "cannot launch", Detail: err.Error()}})
-				continue
-			}
-			writes = append(writes, w)
+			writes = append(writes, s.stageLaunch(step, g, match))
 			launched = true
 			break
 		}
@@ -174,19 +182,9 @@ func (s *Service) launchSteps(groups []*agentOffers) []write {
 // service's placement rules, or, for a pod that ran before, its own
 // reservations.
 func (s *Service) need(i int) (offers.Need, error) {
-	t, err := s.spec.Broker(i)
+	need, err := s.resourceNeed(i)
 	if err != nil {
 		return offers.Need{}, err
-	}
-	need := offers.Need{
-		Pod:      t.PodInstance,
-		CPUs:     t.CPUs,
-		Mem:      t.MemMB,
-		Disk:     offers.DiskNeed{SizeMB: t.Volume.SizeMB, Mount: t.Volume.Type == "MOUNT", ContainerPath: t.Volume.ContainerPath},
-		Executor: defaultExecutor,
-	}
-	for _, p := range t.Ports {
-		need.Ports = append(need.Ports, offers.PortNeed{Name: p.Name, Port: uint64(p.Port)})
 	}
 	if p := s.pods[i]; p != nil && p.holdsReservations() {
 		fp := p.record.Footprint
@@ -214,6 +212,34 @@ func placementMismatch(rules placement.Constraints, agent placement.Agent, place
 		return nil
 	}
 	return &offers.Mismatch{Reasons: reasons}
+}
+
+// resourceNeed is what pod i of the target configuration needs, remembered
+// per configuration: it only changes with the spec.
+func (s *Service) resourceNeed(i int) (offers.Need, error) {
+	id := s.configID()
+	if s.needs.configID != id {
+		s.needs.configID, s.needs.byPod = id, map[int]offers.Need{}
+	}
+	if need, ok := s.needs.byPod[i]; ok {
+		return need, nil
+	}
+	t, err := s.spec.Broker(i)
+	if err != nil {
+		return offers.Need{}, err
+	}
+	need := offers.Need{
+		Pod:      t.PodInstance,
+		CPUs:     t.CPUs,
+		Mem:      t.MemMB,
+		Disk:     offers.DiskNeed{SizeMB: t.Volume.SizeMB, Mount: t.Volume.Type == "MOUNT", ContainerPath: t.Volume.ContainerPath},
+		Executor: defaultExecutor,
+	}
+	for _, p := range t.Ports {
+		need.Ports = append(need.Ports, offers.PortNeed{Name: p.Name, Port: uint64(p.Port)})
+	}
+	s.needs.byPod[i] = need
+	return need, nil
 }
 
 // defaultExecutor is the default executor's share of every pod (DC/OS's
@@ -289,7 +315,7 @@ func (s *Service) keepResource(id string) bool {
 // Mesos, leftovers of a lost state).
 func (s *Service) cleanupUnexpected(groups []*agentOffers) {
 	for _, g := range groups {
-		ops := offers.Cleanup(&g.merged, s.reservation(), s.keepResource)
+		ops := offers.Cleanup(g.merged, s.reservation(), s.keepResource)
 		if len(ops) > 0 {
 			s.log.Info("releasing reservations no broker owns", "agent", g.merged.Hostname, "operations", len(ops))
 			s.recordOutcome("", g, true, "cleaned up", "reserved resources no broker of this service owns")
@@ -350,14 +376,18 @@ func (s *Service) reconcileLaunchesOn(agentID string) {
 
 // decline decides one DECLINE of every offer of groups.
 func (s *Service) decline(groups []*agentOffers, filter time.Duration, outcome, reason string) effects {
-	var ids []mesos.OfferID
+	n := 0
 	for _, g := range groups {
-		ids = append(ids, g.ids...)
-		s.recordOutcome("", g, false, outcome, reason)
+		n += len(g.ids)
 	}
-	if len(ids) == 0 {
+	if n == 0 {
 		return effects{}
 	}
+	ids := make([]mesos.OfferID, 0, n)
+	for _, g := range groups {
+		ids = append(ids, g.ids...)
+	}
+	s.recordOutcomes(groups, ids, outcome, reason)
 	if s.cycle != nil {
 		s.cycle.Declined += len(ids)
 		s.cycle.Filter = filter

@@ -14,6 +14,7 @@ import (
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/configstore"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/mesosclient"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/metrics"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/offers"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
@@ -128,6 +129,11 @@ type Service struct {
 	outcomes   *ring[OfferOutcome]
 	cycles     *ring[OfferCycle]
 	cycle      *OfferCycle // the offer cycle under way
+	// needs remembers the pods' resource needs of one configuration.
+	needs struct {
+		configID string
+		byPod    map[int]offers.Need
+	}
 
 	// view is what readers see, published at the end of every decision.
 	view atomic.Pointer[view]

@@ -172,7 +172,7 @@ func (s *Service) cleanupForUninstall(groups []*agentOffers) effects {
 	keepNothing := func(string) bool { return false }
 	var writes []write
 	for _, g := range groups {
-		ops := offers.Cleanup(&g.merged, s.reservation(), keepNothing)
+		ops := offers.Cleanup(g.merged, s.reservation(), keepNothing)
 		if len(ops) == 0 {
 			continue
 		}
