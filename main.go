@@ -28,6 +28,7 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers such as delve")
 	flag.Parse()
 	provider.SilenceDiscardedLogs()
+	provider.TuneGC()
 	if prefix := os.Getenv(envCPUProfile); prefix != "" {
 		stop, err := startCPUProfile(fmt.Sprintf("%s.%d", prefix, os.Getpid()))
 		if err != nil {
