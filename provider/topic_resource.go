@@ -306,9 +306,14 @@ func (r *topicResource) Create(ctx context.Context, req resource.CreateRequest, 
 // Read refreshes the topic from the cluster's shared bulk read. A topic
 // (or cluster) that is gone leaves the state; a read that fails is an
 // error, never an empty topic that would plan a replacement.
+//
+// Terraform calls it for every topic of every refresh, so it reads the
+// state's attributes one by one (timeouts never change here) and writes
+// back only those the cluster changed: the response starts as the prior
+// state.
 func (r *topicResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state topicModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(state.readAttrs(ctx, req.State.GetAttribute)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -327,8 +332,12 @@ func (r *topicResource) Read(ctx context.Context, req resource.ReadRequest, resp
 		resp.Diagnostics.AddError("Cannot read the topic", fmt.Sprintf("Reading topic %s of cluster %s: %v", name, cluster, err))
 		return
 	}
-	resp.Diagnostics.Append(state.fill(ctx, cluster, topic)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	refreshed := state
+	resp.Diagnostics.Append(refreshed.fill(ctx, cluster, topic)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(refreshed.writeChanged(ctx, state, resp.State.SetAttribute)...)
 }
 
 // Update changes configs, then the replication factor, then the partition
