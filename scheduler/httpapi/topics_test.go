@@ -435,7 +435,8 @@ func TestKcatSeesTopicsMadeThroughTheAPI(t *testing.T) {
 }
 
 func TestDeletingWhenTheBrokersForbidItSaysHowToAllowIt(t *testing.T) {
-	settings := brokerconfig.DefaultSettings() // delete.topic.enable=false, as DC/OS
+	settings := brokerconfig.DefaultSettings()
+	settings.DeleteTopicEnable = false // as DC/OS's default was
 	cluster := devkafkatest.StartCluster(t, tarball, 1, settings)
 	adm, err := admin.New(admin.Config{Brokers: cluster.Bootstrap()})
 	if err != nil {
