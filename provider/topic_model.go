@@ -42,6 +42,50 @@ func splitTopicID(id string) (cluster, name string, err error) {
 	return id[:i], id[i+1:], nil
 }
 
+// attrs pairs each attribute but timeouts with its field.
+func (m *topicModel) attrs() []struct {
+	name string
+	ptr  any
+} {
+	return []struct {
+		name string
+		ptr  any
+	}{
+		{"id", &m.ID}, {"cluster", &m.Cluster}, {"name", &m.Name}, {"partitions", &m.Partitions},
+		{"replication_factor", &m.ReplicationFactor}, {"config", &m.Config}, {"topic_id", &m.TopicID},
+	}
+}
+
+// readAttrs reads every attribute but timeouts with get (a State's or
+// Plan's GetAttribute), which costs far less than decoding the whole
+// model through reflection.
+func (m *topicModel) readAttrs(ctx context.Context, get func(context.Context, path.Path, any) diag.Diagnostics) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, a := range m.attrs() {
+		diags.Append(get(ctx, path.Root(a.name), a.ptr)...)
+	}
+	return diags
+}
+
+// writeChanged writes with set (a State's SetAttribute) each attribute but
+// timeouts whose value differs from old's.
+func (m *topicModel) writeChanged(ctx context.Context, old topicModel, set func(context.Context, path.Path, any) diag.Diagnostics) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, a := range []struct {
+		name     string
+		now, was attr.Value
+	}{
+		{"id", m.ID, old.ID}, {"cluster", m.Cluster, old.Cluster}, {"name", m.Name, old.Name},
+		{"partitions", m.Partitions, old.Partitions}, {"replication_factor", m.ReplicationFactor, old.ReplicationFactor},
+		{"config", m.Config, old.Config}, {"topic_id", m.TopicID, old.TopicID},
+	} {
+		if !a.now.Equal(a.was) {
+			diags.Append(set(ctx, path.Root(a.name), a.now)...)
+		}
+	}
+	return diags
+}
+
 // fill sets everything the scheduler reports. Config keeps the keys the
 // topic has set on itself (never broker defaults: the API reports only
 // DYNAMIC_TOPIC_CONFIG entries), so that a key set outside Terraform shows

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
@@ -99,5 +102,36 @@ func TestShareRunsOneFetchForConcurrentCallers(t *testing.T) {
 	}
 	if _, err := share(tc, context.Background(), &ct.listing, fetch); err != nil || calls.Load() != 3 {
 		t.Errorf("a failed listing must not be kept: %v, %d fetches", err, calls.Load())
+	}
+}
+
+func TestTopicModelWriteChanged(t *testing.T) {
+	ctx := context.Background()
+	old := topicModel{
+		ID: types.StringValue("c/t"), Cluster: types.StringValue("c"), Name: types.StringValue("t"),
+		Partitions: types.Int64Value(3), ReplicationFactor: types.Int64Value(1),
+		Config:  types.MapValueMust(types.StringType, map[string]attr.Value{"retention.ms": types.StringValue("1000")}),
+		TopicID: types.StringValue("abc"),
+	}
+	var written []string
+	set := func(_ context.Context, p path.Path, _ any) diag.Diagnostics {
+		written = append(written, p.String())
+		return nil
+	}
+	same := old
+	if diags := same.fill(ctx, "c", api.Topic{Name: "t", ID: "abc", Partitions: 3, ReplicationFactor: 1,
+		Configs: map[string]string{"retention.ms": "1000"}}); diags.HasError() {
+		t.Fatal(diags)
+	}
+	same.writeChanged(ctx, old, set)
+	if len(written) != 0 {
+		t.Fatalf("an unchanged topic wrote %v", written)
+	}
+	drifted := old
+	drifted.fill(ctx, "c", api.Topic{Name: "t", ID: "abc", Partitions: 5, ReplicationFactor: 1,
+		Configs: map[string]string{"retention.ms": "1000", "cleanup.policy": "compact"}})
+	drifted.writeChanged(ctx, old, set)
+	if got := strings.Join(written, ","); got != "partitions,config" {
+		t.Fatalf("drift wrote %q, want partitions,config", got)
 	}
 }

@@ -93,6 +93,10 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 
 func httpClient(cfg ClientConfig) (*http.Client, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
+	// Keep a connection per concurrent caller (terraform runs 10 at once
+	// by default): with net/http's default of 2 idle connections per host,
+	// every call beyond two opened and closed a connection of its own.
+	transport.MaxIdleConnsPerHost = 64
 	if cfg.CACertPEM != "" || cfg.InsecureSkipVerify {
 		tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // opt-in, documented as tests only
 		if cfg.CACertPEM != "" {
