@@ -11,6 +11,7 @@ import (
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/admin"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 )
 
 // kafkaProbeTimeout bounds the check that a still deploying service's
@@ -129,4 +130,42 @@ func (k *kafkaAdmins) open(name string) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.conns[name] != nil
+}
+
+// kafkaProvider gives the service stored under key the admin connection
+// of its brokers, for the checks of its rolling updates: the same
+// connection the topic and broker endpoints use, without their readiness
+// probe (a rolling service is never COMPLETE, and the caller's own call
+// finds out whether Kafka answers).
+func (m *Manager) kafkaProvider(key string) service.KafkaProvider {
+	return func(context.Context) (service.Kafka, error) {
+		svc, err := m.lookupKey(key)
+		if err != nil {
+			return nil, err
+		}
+		ep, err := svc.Endpoint("broker")
+		if err != nil {
+			return nil, err
+		}
+		if len(ep.Address) == 0 {
+			return nil, fmt.Errorf("service %s has no broker running: %w", svc.Name(), admin.ErrNotReady)
+		}
+		client, err := m.kafka.client(svc.Name(), ep.Address, m.log)
+		if err != nil {
+			return nil, err
+		}
+		return client, nil
+	}
+}
+
+// lookupKey finds the running service stored under key.
+func (m *Manager) lookupKey(key string) (*service.Service, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for name, svc := range m.services {
+		if spec.ServiceKey(name) == key {
+			return svc, nil
+		}
+	}
+	return nil, &service.NotFoundError{Kind: "Service", Name: key}
 }

@@ -99,6 +99,7 @@ func (m *Manager) serviceConfig(key string) service.Config {
 		Master:    m.cfg.Master,
 		Transport: m.cfg.Transport,
 		Hostname:  m.cfg.Hostname,
+		Kafka:     m.kafkaProvider(key),
 		Logger:    m.log,
 		Timing:    m.cfg.Timing,
 	}
@@ -223,35 +224,30 @@ func (m *Manager) DeleteService(ctx context.Context, name string) error {
 	return nil
 }
 
-// PreviewService returns the plan the options would run.
-func (m *Manager) PreviewService(_ context.Context, name string, options []byte) (service.Preview, error) {
+// PreviewService returns the plan the options would run: for an update,
+// the plan Update would start, built by the same code (service.PreviewUpdate).
+func (m *Manager) PreviewService(ctx context.Context, name string, options []byte) (service.Preview, error) {
 	name = strings.Trim(name, "/")
 	next, err := m.parse(name, options)
 	if err != nil {
 		return service.Preview{}, err
 	}
 	if svc, err := m.lookup(name); err == nil {
-		info, err := svc.PreviewUpdate(next)
+		up, err := svc.PreviewUpdate(ctx, next)
 		if err != nil {
 			return service.Preview{}, err
 		}
-		current, id := svc.Spec()
-		brokers, notes, err := previewBrokers(&current, next, info)
-		if err != nil {
-			return service.Preview{}, err
-		}
-		return service.Preview{Name: name, ConfigID: id, Plan: info, Brokers: brokers, Strategy: next.DeployStrategy, Notes: notes}, nil
+		_, id := svc.Spec()
+		brokers, notes := previewBrokers(next, up)
+		return service.Preview{Name: name, ConfigID: id, Plan: up.Plan, Brokers: brokers, Strategy: next.UpdateStrategy, Notes: notes}, nil
 	}
 	deploy, err := plan.NewDeploy(next, nil)
 	if err != nil {
 		return service.Preview{}, fmt.Errorf("building the deploy plan: %w", err)
 	}
-	info := deploy.Info()
-	brokers, notes, err := previewBrokers(nil, next, info)
-	if err != nil {
-		return service.Preview{}, err
-	}
-	return service.Preview{Name: name, Install: true, Plan: info, Brokers: brokers, Strategy: next.DeployStrategy, Notes: notes}, nil
+	up := service.UpdatePlan{Plan: deploy.Info(), Controller: -1}
+	brokers, notes := previewBrokers(next, up)
+	return service.Preview{Name: name, Install: true, Plan: up.Plan, Brokers: brokers, Strategy: next.DeployStrategy, Notes: notes}, nil
 }
 
 // Service returns one installed service, or a *service.NotFoundError.

@@ -9,43 +9,43 @@ import (
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 )
 
-// previewBrokers says, broker by broker, what the plan info does: the
-// actions are read off the plan itself (a broker whose step the plan will
-// run is launched when it is new and restarted otherwise), so that the
-// preview cannot promise anything the plan does not do; the changed
-// settings behind each action come from rollout.Classify. current is the
-// running service's spec, nil for an install.
-func previewBrokers(current *spec.ServiceSpec, next spec.ServiceSpec, info plan.Info) ([]service.BrokerPreview, []string, error) {
-	var classified map[int]rollout.Broker
-	if current != nil {
-		u, err := rollout.Classify(*current, next)
-		if err != nil {
-			return nil, nil, fmt.Errorf("working out what each broker must do: %w", err)
-		}
-		classified = make(map[int]rollout.Broker, len(u.Brokers))
-		for _, b := range u.Brokers {
-			classified[b.ID] = b
+// previewBrokers says, broker by broker, what the plan of up does. The
+// action and the order are read off the plan itself (plan.PlannedSteps of
+// the plan the update builds, by the same code), so that the preview cannot
+// promise anything the plan does not do: a broker with a step has that
+// step's action (launch in a plain deploy plan: an install) and position; a
+// broker the update reconfigures in place has no step of its own and takes
+// the reconfigure step's position; every other broker is left alone (none,
+// order 0). The changed settings behind each action come from the update's
+// classification (rollout.Classify).
+func previewBrokers(next spec.ServiceSpec, up service.UpdatePlan) ([]service.BrokerPreview, []string) {
+	steps := plan.PlannedSteps(up.Plan)
+	byBroker := map[int]plan.PlannedStep{}
+	reconfigureOrder := 0
+	for _, st := range steps {
+		switch {
+		case st.Action == plan.ActionReconfigure:
+			if st.Status != plan.Complete {
+				reconfigureOrder = st.Order
+			}
+		case st.Pod != "" && st.Status != plan.Complete:
+			if st.Action == "" {
+				st.Action = string(rollout.Launch)
+			}
+			byBroker[st.Broker] = st
 		}
 	}
-	order := map[int]int{} // broker → its place among the steps the plan runs
-	for _, ph := range info.Phases {
-		for _, st := range ph.Steps {
-			if st.Pod != "" && st.Status != plan.Complete {
-				order[st.PodIndex] = len(order) + 1
-			}
-		}
+	classified := map[int]rollout.Broker{}
+	for _, b := range up.Update.Brokers {
+		classified[b.ID] = b
 	}
 	out := make([]service.BrokerPreview, next.BrokerCount())
 	for i := range out {
-		b := service.BrokerPreview{Broker: i, Pod: spec.PodInstanceName(i), Action: string(rollout.None), Changes: []service.FieldChange{}, Order: order[i]}
-		switch {
-		case b.Order == 0:
-		case current == nil || i >= current.BrokerCount():
-			b.Action = string(rollout.Launch)
-		default:
-			// Until updates reconfigure in place, every broker the plan
-			// touches is restarted, whatever Classify allows.
-			b.Action = string(rollout.Restart)
+		b := service.BrokerPreview{Broker: i, Pod: spec.PodInstanceName(i), Action: string(rollout.None), Changes: []service.FieldChange{}}
+		if st, ok := byBroker[i]; ok {
+			b.Action, b.Order = st.Action, st.Order
+		} else if classified[i].Action == rollout.Reconfigure && reconfigureOrder > 0 {
+			b.Action, b.Order = string(rollout.Reconfigure), reconfigureOrder
 		}
 		for _, c := range classified[i].Changes {
 			b.Changes = append(b.Changes, service.FieldChange{Field: c.Field, Old: c.Old, New: c.New})
@@ -53,8 +53,16 @@ func previewBrokers(current *spec.ServiceSpec, next spec.ServiceSpec, info plan.
 		out[i] = b
 	}
 	var notes []string
-	if len(order) > 1 && current != nil {
-		notes = append(notes, fmt.Sprintf("brokers are rolled with the %s strategy in the order shown", next.DeployStrategy))
+	if len(steps) > 0 && len(up.Update.Brokers) > 0 {
+		notes = append(notes, "will run: "+plan.DescribeOrder(steps, up.Controller))
+		switch {
+		case up.Update.Actions()[rollout.Restart] == 0:
+		case up.Controller < 0:
+			notes = append(notes, "Kafka did not name its active controller, so restarts are ordered by broker id; each restart still waits until it is safe")
+		default:
+			notes = append(notes, fmt.Sprintf("broker %d is the active controller: it restarts last", up.Controller))
+		}
+		notes = append(notes, fmt.Sprintf("brokers restart with the %s update strategy, one step at a time as the strategy allows, each waiting until no partition would fall below min.insync.replicas and, after its relaunch, until it is back in the ISR", next.UpdateStrategy))
 	}
-	return out, notes, nil
+	return out, notes
 }

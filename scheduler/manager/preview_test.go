@@ -1,10 +1,11 @@
 package manager
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/rollout"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 )
 
@@ -26,40 +27,57 @@ func running(s spec.ServiceSpec) map[int]plan.PodState {
 	return pods
 }
 
-func TestPreviewBrokersFollowThePlan(t *testing.T) {
+// rolloutOf builds the plan of an update as the service does.
+func rolloutOf(t *testing.T, current, next spec.ServiceSpec, controller int) service.UpdatePlan {
+	t.Helper()
+	u, err := rollout.Classify(current, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.NewDeploy(next, running(current), plan.WithRollout(u, rollout.StepOrder(u, controller), plan.Strategy(next.UpdateStrategy)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return service.UpdatePlan{Plan: p.Info(), Update: u, Controller: controller}
+}
+
+// TestPreviewBrokersEqualThePlan: for every step of the plan, the preview
+// of its broker shows the step's action and order; brokers reconfigured in
+// place show the reconfigure step's order; the others none.
+func TestPreviewBrokersEqualThePlan(t *testing.T) {
 	current := previewSpec(t, `{"brokers":{"count":3,"mem":2048}}`)
 	cases := []struct {
 		name    string
 		next    string
 		actions []string
 		orders  []int
-		field   string // a change every touched existing broker lists
+		field   string
 	}{
 		{"no-op", `{"brokers":{"count":3,"mem":2048}}`, []string{"none", "none", "none"}, []int{0, 0, 0}, ""},
 		{"count grows", `{"brokers":{"count":4,"mem":2048}}`, []string{"none", "none", "none", "launch"}, []int{0, 0, 0, 1}, ""},
-		{"mem", `{"brokers":{"count":3,"mem":3000}}`, []string{"restart", "restart", "restart"}, []int{1, 2, 3}, "brokers.mem"},
+		{"mem, controller 1 last", `{"brokers":{"count":3,"mem":3000}}`, []string{"restart", "restart", "restart"}, []int{1, 3, 2}, "brokers.mem"},
+		{"dynamic property", `{"brokers":{"count":3,"mem":2048},"kafka":{"server_properties":{"max.connections":"1000"}}}`, []string{"reconfigure", "reconfigure", "reconfigure"}, []int{1, 1, 1}, "kafka.max.connections"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			next := previewSpec(t, c.next)
-			p, err := plan.NewDeploy(next, running(current))
-			if err != nil {
-				t.Fatal(err)
-			}
-			brokers, _, err := previewBrokers(&current, next, p.Info())
-			if err != nil {
-				t.Fatal(err)
-			}
-			var actions []string
-			var orders []int
-			for _, b := range brokers {
-				actions, orders = append(actions, b.Action), append(orders, b.Order)
-				if c.field != "" && b.Action == "restart" && (len(b.Changes) == 0 || b.Changes[0].Field != c.field) {
-					t.Errorf("broker %d changes = %+v, want %s", b.Broker, b.Changes, c.field)
+			up := rolloutOf(t, current, next, 1)
+			brokers, _ := previewBrokers(next, up)
+			for _, st := range plan.PlannedSteps(up.Plan) {
+				if st.Broker < 0 {
+					continue
+				}
+				if b := brokers[st.Broker]; b.Action != st.Action || b.Order != st.Order {
+					t.Errorf("broker %d previews %s #%d, the plan runs %s #%d", st.Broker, b.Action, b.Order, st.Action, st.Order)
 				}
 			}
-			if !slices.Equal(actions, c.actions) || !slices.Equal(orders, c.orders) {
-				t.Errorf("actions %v orders %v, want %v %v", actions, orders, c.actions, c.orders)
+			for i, b := range brokers {
+				if b.Action != c.actions[i] || b.Order != c.orders[i] {
+					t.Errorf("broker %d: %s #%d, want %s #%d", i, b.Action, b.Order, c.actions[i], c.orders[i])
+				}
+				if c.field != "" && b.Action != "none" && (len(b.Changes) == 0 || b.Changes[0].Field != c.field) {
+					t.Errorf("broker %d changes = %+v, want %s", i, b.Changes, c.field)
+				}
 			}
 		})
 	}
@@ -71,10 +89,7 @@ func TestPreviewBrokersOfAnInstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	brokers, _, err := previewBrokers(nil, next, p.Info())
-	if err != nil {
-		t.Fatal(err)
-	}
+	brokers, _ := previewBrokers(next, service.UpdatePlan{Plan: p.Info(), Controller: -1})
 	if len(brokers) != 2 || brokers[0].Action != "launch" || brokers[1].Action != "launch" || brokers[1].Order != 2 {
 		t.Fatalf("brokers = %+v", brokers)
 	}

@@ -28,7 +28,9 @@ import (
 // before the job ends, and mesosclient acknowledges the update only when
 // the job ended without error.
 
-// effects are what one decision asks the service goroutine to do.
+// effects are what one decision asks the service goroutine to do. Kafka
+// calls (rolling.go) are carried out like Mesos calls: off the lock, each
+// within its deadline, its verdict applied by a follow-up decision.
 type effects struct {
 	// writes are made in order.
 	writes []write
@@ -38,6 +40,9 @@ type effects struct {
 	after func() effects
 	// calls are sent in order, after the writes.
 	calls []call
+	// kafka are the calls to the service's Kafka cluster, made in order
+	// after the Mesos calls (rolling.go).
+	kafka []kafkaCall
 	// err is the decision's answer to whoever asked for it (a refused
 	// update, a status that could not be stored).
 	err error
@@ -71,6 +76,7 @@ func failed(err error) effects { return effects{err: err} }
 func (fx effects) join(other effects) effects {
 	fx.writes = append(fx.writes, other.writes...)
 	fx.calls = append(fx.calls, other.calls...)
+	fx.kafka = append(fx.kafka, other.kafka...)
 	if fx.err == nil {
 		fx.err = other.err
 	}
@@ -191,6 +197,9 @@ func (s *Service) act(ctx context.Context, fx effects) error {
 		} else if err != nil {
 			s.log.Warn("Mesos call failed", "what", c.what, "error", err)
 		}
+	}
+	for _, c := range fx.kafka {
+		keep(s.locked(s.kafkaCallOut(ctx, c)))
 	}
 	return errs
 }

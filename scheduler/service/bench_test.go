@@ -105,7 +105,7 @@ func BenchmarkReadsWhileTheMasterIsSlow(b *testing.B) {
 		f.svc.Health()
 		f.svc.OfferOutcomes()
 		f.svc.FrameworkID()
-		if _, err := f.svc.PreviewUpdate(next); err != nil {
+		if _, err := f.svc.PreviewUpdate(f.ctx, next); err != nil {
 			b.Fatal(err)
 		}
 		rounds = append(rounds, time.Since(start))

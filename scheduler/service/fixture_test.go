@@ -42,6 +42,7 @@ type fixture struct {
 	master  *servicetest.Master
 	timing  service.Timing
 	svc     *service.Service
+	kafka   *fakeKafka
 	current *runState
 	stop    context.CancelFunc
 }
@@ -63,7 +64,7 @@ func newFixture(t testing.TB, options string, timing ...service.Timing) *fixture
 	t.Cleanup(func() { inner.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	f := &fixture{t: t, ctx: ctx, journal: &servicetest.Journal{}, clock: servicetest.NewClock(), inner: inner, timing: testTiming}
+	f := &fixture{t: t, ctx: ctx, journal: &servicetest.Journal{}, clock: servicetest.NewClock(), inner: inner, timing: testTiming, kafka: newFakeKafka()}
 	if len(timing) > 0 {
 		f.timing = timing[0]
 	}
@@ -84,7 +85,7 @@ func newFixture(t testing.TB, options string, timing ...service.Timing) *fixture
 }
 
 func (f *fixture) config() service.Config {
-	return service.Config{Store: f.store, Dial: f.master.Dial, Clock: f.clock.Now, Timing: f.timing, Logger: testLogger()}
+	return service.Config{Store: f.store, Dial: f.master.Dial, Clock: f.clock.Now, Timing: f.timing, Logger: testLogger(), Kafka: f.kafka.provide}
 }
 
 // testLogger sends the service's logs to stderr when SCHEDULER_TEST_LOG is

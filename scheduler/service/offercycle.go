@@ -127,7 +127,8 @@ func (s *Service) needsOffers() bool {
 }
 
 // killOutdatedTasks kills the running task of every pending step: the pod
-// must be relaunched (new configuration, restart command).
+// must be relaunched (new configuration, restart command). Every kill goes
+// through the restart gate (gateKill).
 func (s *Service) killOutdatedTasks() effects {
 	var fx effects
 	for _, c := range s.deploy.Candidates(nil) {
@@ -135,8 +136,7 @@ func (s *Service) killOutdatedTasks() effects {
 		if c.Status != plan.Pending || p == nil || !p.alive() {
 			continue
 		}
-		s.deploy.Explain(c.Pod, fmt.Sprintf("waiting for task %s to stop before relaunching", p.record.TaskID))
-		fx = fx.join(s.kill(p.record.TaskID, p.record.AgentID))
+		fx = fx.join(s.gateKill(c, p))
 	}
 	return fx
 }

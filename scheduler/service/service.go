@@ -16,6 +16,7 @@ import (
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/metrics"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/offers"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/rollout"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
 )
@@ -36,8 +37,12 @@ type Config struct {
 	Clock func() time.Time
 	// Hostname is reported to Mesos as the framework's host.
 	Hostname string
-	Logger   *slog.Logger
-	Timing   Timing
+	// Kafka gives the admin connection of the service's brokers, for the
+	// rolling update's checks (rolling.go); nil: Kafka is never reachable,
+	// so a restart with the safety check on waits.
+	Kafka  KafkaProvider
+	Logger *slog.Logger
+	Timing Timing
 }
 
 // Timing holds the service's periods and filters; zero values take the
@@ -66,6 +71,9 @@ type Timing struct {
 	CallTimeout time.Duration
 	// StoreTimeout bounds every state store call (10s; ours).
 	StoreTimeout time.Duration
+	// KafkaTimeout bounds every Kafka admin call of a rolling update
+	// (10s; ours).
+	KafkaTimeout time.Duration
 	// Mesos client tuning (see mesosclient.Config).
 	MinBackoff, MaxBackoff time.Duration
 }
@@ -86,6 +94,7 @@ func (t Timing) withDefaults() Timing {
 	def(&t.KillRetry, 30*time.Second)
 	def(&t.CallTimeout, 10*time.Second)
 	def(&t.StoreTimeout, 10*time.Second)
+	def(&t.KafkaTimeout, 10*time.Second)
 	return t
 }
 
@@ -134,6 +143,14 @@ type Service struct {
 		configID string
 		byPod    map[int]offers.Need
 	}
+
+	// rollout is the update the deploy plan rolls (nil for a plain
+	// deploy plan); gateCleared maps a pod to the task the restart gate
+	// found safe to stop, isrSince a pod to when its restart step began
+	// waiting for the ISR (rolling.go).
+	rollout     *rolloutState
+	gateCleared map[string]string
+	isrSince    map[string]time.Time
 
 	// view is what readers see, published at the end of every decision.
 	view atomic.Pointer[view]
@@ -197,6 +214,8 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		spec:        p.spec,
 		pods:        p.pods,
 		killedAt:    map[string]time.Time{},
+		gateCleared: map[string]string{},
+		isrSince:    map[string]time.Time{},
 		configs:     p.configs,
 		outcomes:    newRing[OfferOutcome](maxOutcomes),
 		cycles:      newRing[OfferCycle](maxCycles),
@@ -220,16 +239,15 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 func (s *Service) Name() string { return s.name }
 
 // buildDeployPlan (re)builds the deploy plan from the target spec and the
-// pods, and applies the stored operator overrides when they belong to it.
+// pods (the plan of s.rollout's update when set: buildRollout builds the
+// same for an update and its preview), and applies the stored operator overrides when they belong to it.
 func (s *Service) buildDeployPlan(overrides plan.Overrides) error {
-	states := make(map[int]plan.PodState, len(s.pods))
-	for i, p := range s.pods {
-		states[i] = p.podState()
-	}
-	deploy, err := plan.NewDeploy(s.spec, states, plan.WithKey(s.configID()))
+	deploy, err := deployPlan(s.spec, s.podStates(), s.rollout, plan.WithKey(s.configID()))
 	if err != nil {
-		return fmt.Errorf("building the deploy plan: %w", err)
+		return err
 	}
+	clear(s.gateCleared)
+	clear(s.isrSince)
 	if !overrides.IsZero() {
 		if err := deploy.Apply(overrides); err != nil && !errors.Is(err, plan.ErrOverridesKey) {
 			s.log.Warn("restoring the deploy plan's overrides", "error", err)
@@ -237,6 +255,20 @@ func (s *Service) buildDeployPlan(overrides plan.Overrides) error {
 	}
 	s.deploy = deploy
 	return nil
+}
+
+// deployPlan builds the deploy plan of s: the rollout of r's update when r
+// is set, else a plain deploy plan. Update, its preview and every rebuild
+// go through it.
+func deployPlan(s spec.ServiceSpec, pods map[int]plan.PodState, r *rolloutState, opts ...plan.Option) (*plan.Plan, error) {
+	if r != nil {
+		opts = append(opts, plan.WithRollout(r.update, rollout.StepOrder(r.update, r.controller), plan.Strategy(s.UpdateStrategy)))
+	}
+	p, err := plan.NewDeploy(s, pods, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("building the deploy plan: %w", err)
+	}
+	return p, nil
 }
 
 // Run connects the service to Mesos and runs it: it is the service
@@ -327,7 +359,7 @@ func (s *Service) tick() effects {
 	if s.uninstall != nil {
 		return fx.join(s.progressUninstall())
 	}
-	return fx.join(s.killOutdatedTasks()).join(s.reviveOrSuppress())
+	return fx.join(s.killOutdatedTasks()).join(s.rollingWork()).join(s.reviveOrSuppress())
 }
 
 // frameworkRemoved decides what the master's refusal of our framework ID
