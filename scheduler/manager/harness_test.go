@@ -38,6 +38,7 @@ type harness struct {
 	stopMgr context.CancelFunc
 	// transport carries the scheduler's Mesos calls (nil: the default).
 	transport http.RoundTripper
+	logger    *slog.Logger
 }
 
 type harnessOptions struct {
@@ -47,6 +48,8 @@ type harnessOptions struct {
 	masters int
 	// transport carries the scheduler's Mesos calls (nil: the default).
 	transport http.RoundTripper
+	// logger receives the scheduler's logs (nil: testLogger).
+	logger *slog.Logger
 }
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
@@ -57,7 +60,10 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if o.agentMB == 0 {
 		o.agentMB = 4096
 	}
-	h := &harness{t: t, dir: t.TempDir(), store: o.store, transport: o.transport}
+	h := &harness{t: t, dir: t.TempDir(), store: o.store, transport: o.transport, logger: o.logger}
+	if h.logger == nil {
+		h.logger = testLogger()
+	}
 	if h.store == nil {
 		store, err := embedded.Open(filepath.Join(h.dir, "state"), embedded.Options{})
 		if err != nil {
@@ -121,7 +127,7 @@ func (h *harness) startManager() {
 			return o
 		},
 		Timing:    timing,
-		Logger:    testLogger(),
+		Logger:    h.logger,
 		Transport: h.transport,
 	})
 	if err := h.mgr.Start(ctx); err != nil {
