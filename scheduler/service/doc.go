@@ -20,6 +20,16 @@
 //     and the framework suppresses offers while there is nothing to do and
 //     revives (rate-limited) when work appears; refusals are counted per
 //     reason class (diagnostics.go);
+//   - rolling updates (rolling.go): an update becomes a deploy plan built
+//     with plan.WithRollout from rollout.Classify (each broker: nothing,
+//     launch, restart or reconfigure in place), restarts ordered with the
+//     active controller last; the preview is built by the same code. The
+//     reconfigure step applies the cluster-wide properties through Kafka;
+//     every kill for a relaunch passes the restart gate (CanRestartBroker)
+//     when service.rolling_restart_safety_check is on, and a restart step
+//     completes only once its broker is back in the ISR (BackInSync), or
+//     goes to ERROR when service.isr_wait_timeout_secs runs out. The Kafka
+//     connection comes from Config.Kafka (the manager's, one per service);
 //   - the uninstall plan: kill every broker, release every reservation,
 //     tear the framework down and delete the service's state.
 //
@@ -35,7 +45,8 @@
 // s.mu that does no I/O returns effects (state writes in order, then Mesos
 // calls), which the goroutine carries out with the lock released, every
 // write within Timing.StoreTimeout and every call within
-// Timing.CallTimeout; each outcome is applied by a follow-up decision. No
+// Timing.CallTimeout, every Kafka admin call within Timing.KafkaTimeout;
+// each outcome is applied by a follow-up decision. No
 // lock is held across a network call. Reads never wait (view.go): they are
 // served from an immutable view published atomically at the end of every
 // decision, so a slow master or ZooKeeper delays the service's own work,

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -36,10 +37,14 @@ import (
 //     out (Failed: the step is in ERROR, and the plan restart command
 //     retries it).
 //
-// After a scheduler restart the deploy plan is rebuilt without the
-// rollout (the update's classification is not stored): brokers still
-// running an older configuration are relaunched as a plain deploy plan
-// does, each kill still through the restart gate.
+// After a scheduler restart the rollout is recovered from the state
+// (recoveredRollout): when every broker not yet running the target was
+// launched with one and the same stored configuration, the update is
+// classified again from that configuration to the target, and the plan
+// resumes (restarts already done wait for the ISR once more). The active
+// controller is not known then (Open makes no network call), so the
+// remaining restarts are ordered by id alone. Otherwise the plan is a plain
+// deploy plan, each kill still through the restart gate.
 
 // Kafka is what the service asks a running service's Kafka cluster
 // (implemented by *admin.Client).
@@ -315,4 +320,41 @@ func (s *Service) awaitISR(c plan.Candidate) effects {
 			return effects{}
 		}
 	}}}}
+}
+
+// recoveredRollout rebuilds, after a scheduler restart, the rollout of the
+// update under way (see the file comment), or returns nil.
+func (s *Service) recoveredRollout() *rolloutState {
+	target := s.spec.PodConfigHash()
+	from := ""
+	for _, p := range s.pods {
+		if p.record.TaskID == "" || p.record.ConfigHash == target {
+			continue
+		}
+		if from != "" && p.record.ConfigID != from {
+			return nil // brokers of several older configurations
+		}
+		from = p.record.ConfigID
+	}
+	if from == "" || from == s.configID() {
+		return nil
+	}
+	data, ok := s.configs.Get(from)
+	if !ok {
+		return nil
+	}
+	var old spec.ServiceSpec
+	if err := json.Unmarshal(data, &old); err != nil {
+		s.log.Warn("reading the configuration an update rolls from; the plan relaunches without it", "config_id", from, "error", err)
+		return nil
+	}
+	if spec.ValidateUpdate(old, s.spec).Err() != nil {
+		return nil
+	}
+	u, err := rollout.Classify(old, s.spec)
+	if err != nil {
+		s.log.Warn("classifying the update under way; the plan relaunches without it", "config_id", from, "error", err)
+		return nil
+	}
+	return &rolloutState{update: u, controller: -1}
 }

@@ -266,3 +266,32 @@ func TestDynamicPropertyReconfiguresInPlace(t *testing.T) {
 		return f.deployPlan().Status == plan.Complete, planText(f.deployPlan())
 	})
 }
+
+// TestRolloutSurvivesASchedulerRestart: after a restart mid-roll the plan
+// is the rollout again (restart steps through the gate), not a plain
+// relaunch of every outdated broker.
+func TestRolloutSurvivesASchedulerRestart(t *testing.T) {
+	f, _ := deployThree(t, `{"brokers": {"count": 3}}`)
+	f.kafka.set(func(k *fakeKafka) { k.unsafe[0] = "orders-0 is at min ISR" })
+	next := changed(t, f, func(o *spec.Options) { o.Brokers.Heap.Size += 64 })
+	if _, _, err := f.svc.Update(f.ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	f.restart()
+	steps := brokerPhase(f.deployPlan()).Steps
+	if len(steps) != 3 {
+		t.Fatalf("after the restart the broker phase has %d steps, want 3", len(steps))
+	}
+	for _, st := range plan.PlannedSteps(f.deployPlan()) {
+		if st.Action != plan.ActionRestart {
+			t.Errorf("step %s action %q after the restart, want restart", st.Step, st.Action)
+		}
+	}
+	f.waitFor("the gate's reason after the restart", func() (bool, string) {
+		msg := brokerPhase(f.deployPlan()).Steps[0].Message
+		return strings.Contains(msg, "orders-0 is at min ISR"), msg
+	})
+	if n := len(f.master.Calls(scheduler.Call_KILL)); n != 0 {
+		t.Fatalf("%d KILLs while the restart was not safe", n)
+	}
+}

@@ -223,6 +223,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		jobs:        make(chan job),
 		stopped:     make(chan struct{}),
 	}
+	s.rollout = s.recoveredRollout()
 	if err := s.buildDeployPlan(p.overrides); err != nil {
 		return nil, err
 	}
