@@ -239,7 +239,7 @@ func (m *Manager) PreviewService(ctx context.Context, name string, options []byt
 		}
 		_, id := svc.Spec()
 		brokers, notes := previewBrokers(next, up)
-		return service.Preview{Name: name, ConfigID: id, Plan: up.Plan, Brokers: brokers, Strategy: next.UpdateStrategy, Notes: notes}, nil
+		return service.Preview{Name: name, ConfigID: id, Plan: up.Plan, Brokers: brokers, Strategy: brokerStrategy(up.Plan, next.UpdateStrategy), Notes: notes}, nil
 	}
 	deploy, err := plan.NewDeploy(next, nil)
 	if err != nil {
@@ -248,6 +248,18 @@ func (m *Manager) PreviewService(ctx context.Context, name string, options []byt
 	up := service.UpdatePlan{Plan: deploy.Info(), Controller: -1}
 	brokers, notes := previewBrokers(next, up)
 	return service.Preview{Name: name, Install: true, Plan: up.Plan, Brokers: brokers, Strategy: next.DeployStrategy, Notes: notes}, nil
+}
+
+// brokerStrategy is the strategy of the plan's broker phase (the update
+// strategy for a rolling update, the deploy strategy for a plain deploy
+// plan), or def when the plan has none.
+func brokerStrategy(info plan.Info, def string) string {
+	for _, ph := range info.Phases {
+		if ph.Name == plan.BrokerPhaseName {
+			return string(ph.Strategy)
+		}
+	}
+	return def
 }
 
 // Service returns one installed service, or a *service.NotFoundError.

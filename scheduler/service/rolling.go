@@ -265,6 +265,10 @@ func (s *Service) gateKill(c plan.Candidate, p *pod) effects {
 				return effects{}
 			}
 			switch {
+			case errors.Is(err, admin.ErrUnknownBroker):
+				// The broker is not in the cluster and holds no
+				// replicas: stopping it cannot lower availability.
+				check = admin.RestartCheck{Broker: id, Safe: true}
 			case err != nil:
 				s.deploy.Explain(c.Pod, fmt.Sprintf("waiting to restart: Kafka is unreachable, so the restart cannot be checked safe (%v)", err))
 				return effects{}
