@@ -253,7 +253,7 @@ func (s *Service) run(ctx context.Context) error {
 	defer close(s.stopped)
 	dial := s.cfg.Dial
 	if dial == nil {
-		dial = MesosDialer(s.cfg.Master, s.cfg.Transport, s.cfg.Timing.MinBackoff, s.cfg.Timing.MaxBackoff, s.cfg.Timing.CallTimeout)
+		dial = MesosDialer(s.cfg.Master, s.cfg.Transport, s.cfg.Timing.MinBackoff, s.cfg.Timing.MaxBackoff)
 	}
 	conn, err := dial(ConnectionConfig{
 		Framework:   s.frameworkInfo(),
