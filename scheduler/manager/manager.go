@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -76,10 +77,12 @@ func (m *Manager) Start(ctx context.Context) error {
 		if !spec.IsServiceKey(key) {
 			continue
 		}
+		// A service whose stored state cannot be used opens failed
+		// (listed, its plan in ERROR, uninstallable); only a state that
+		// cannot be read keeps it out. Either way the others start.
 		svc, err := service.Open(ctx, m.serviceConfig(key))
 		if err != nil {
-			// One broken service must not keep the others down.
-			m.log.Error("cannot start a service; it stays stopped until its state is repaired", "key", key, "error", err)
+			m.log.Error("cannot start a service; it stays stopped until its state can be read", "key", key, "error", err)
 			continue
 		}
 		m.start(svc)
@@ -101,29 +104,87 @@ func (m *Manager) serviceConfig(key string) service.Config {
 		Hostname:  m.cfg.Hostname,
 		Logger:    m.log,
 		Timing:    m.cfg.Timing,
+		Name:      serviceName(key),
 	}
 }
 
+// serviceName is the name of the service whose state key is key (the
+// inverse of spec.ServiceKey).
+func serviceName(key string) string {
+	return strings.ReplaceAll(strings.TrimPrefix(key, spec.ServiceKey("")), "__", "/")
+}
+
 // start runs a service in its own goroutine and forgets it once it is
-// uninstalled.
+// uninstalled. A panic that escapes the service (its loop contains the
+// panics of its jobs) is contained to it: logged with its stack, and the
+// service is opened again from its state in failed mode, so that it stays
+// listed and can be uninstalled; should that one panic too, it stays
+// listed, stopped.
 func (m *Manager) start(svc *service.Service) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.services[svc.Name()] = svc
 	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
-		err := svc.Run(m.ctx)
-		if err != nil && m.ctx.Err() == nil {
-			m.log.Error("service stopped", "service", svc.Name(), "error", err)
+	go m.run(svc, true)
+}
+
+// run is a service's goroutine.
+func (m *Manager) run(svc *service.Service, reopen bool) {
+	defer m.wg.Done()
+	panicked, err := runContained(m.ctx, svc)
+	switch {
+	case panicked != nil:
+		m.log.Error("service goroutine panicked", "service", svc.Name(), "panic", fmt.Sprint(panicked.value), "stack", panicked.stack)
+		if reopen && m.ctx.Err() == nil {
+			m.reopenFailed(svc, fmt.Sprintf("an internal error (a panic: %v)", panicked.value))
 		}
-		if svc.Removed() {
-			m.mu.Lock()
-			delete(m.services, svc.Name())
-			m.mu.Unlock()
-			m.kafka.close(svc.Name())
+		return
+	case err != nil && m.ctx.Err() == nil:
+		m.log.Error("service stopped", "service", svc.Name(), "error", err)
+	}
+	if svc.Removed() {
+		m.mu.Lock()
+		delete(m.services, svc.Name())
+		m.mu.Unlock()
+		m.kafka.close(svc.Name())
+	}
+}
+
+// panicked is a recovered panic with the stack where it happened.
+type panicked struct {
+	value any
+	stack string
+}
+
+// runContained runs svc and recovers a panic that escapes it.
+func runContained(ctx context.Context, svc *service.Service) (p *panicked, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p = &panicked{value: r, stack: string(debug.Stack())}
 		}
 	}()
+	return nil, svc.Run(ctx)
+}
+
+// reopenFailed replaces a service whose goroutine panicked by the same
+// service opened failed, and runs it (once: a second panic leaves it
+// stopped).
+func (m *Manager) reopenFailed(old *service.Service, reason string) {
+	cfg := m.serviceConfig(spec.ServiceKey(old.Name()))
+	cfg.Failure = reason
+	svc, err := service.Open(m.ctx, cfg)
+	if err != nil {
+		m.log.Error("opening a panicked service again in failed mode", "service", old.Name(), "error", err)
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.services[old.Name()] != old {
+		return // uninstalled or replaced meanwhile
+	}
+	m.services[old.Name()] = svc
+	m.wg.Add(1)
+	go m.run(svc, false)
 }
 
 func (m *Manager) lookup(name string) (*service.Service, error) {
@@ -156,6 +217,9 @@ func (m *Manager) PutService(ctx context.Context, name string, options []byte) (
 		return service.PutResult{}, err
 	}
 	if svc, err := m.lookup(name); err == nil {
+		if reason := svc.Failure(); reason != "" {
+			return service.PutResult{}, fmt.Errorf("%w: %s", service.ErrConflict, reason)
+		}
 		id, changed, err := svc.Update(ctx, next)
 		if err != nil {
 			return service.PutResult{}, err
@@ -231,6 +295,9 @@ func (m *Manager) PreviewService(_ context.Context, name string, options []byte)
 		return service.Preview{}, err
 	}
 	if svc, err := m.lookup(name); err == nil {
+		if reason := svc.Failure(); reason != "" {
+			return service.Preview{}, fmt.Errorf("%w: %s", service.ErrConflict, reason)
+		}
 		info, err := svc.PreviewUpdate(next)
 		if err != nil {
 			return service.Preview{}, err

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +40,13 @@ type Config struct {
 	Hostname string
 	Logger   *slog.Logger
 	Timing   Timing
+	// Name is the service's name as its state key says it (the manager
+	// knows it); it is used when the stored name is missing.
+	Name string
+	// Failure, when set, opens the service failed with this reason
+	// whatever its state holds (the manager's answer to a service whose
+	// goroutine panicked outside its loop).
+	Failure string
 }
 
 // Timing holds the service's periods and filters; zero values take the
@@ -135,6 +144,15 @@ type Service struct {
 		byPod    map[int]offers.Need
 	}
 
+	// failure is why the service is failed ("" when it is not): its
+	// stored state could not be loaded or planned, or a job panicked. A
+	// failed service runs its framework (reconciliation, task statuses)
+	// and its uninstall, and nothing else: its deploy plan is an empty
+	// plan in ERROR that carries the reason, so it launches and kills
+	// nothing, and offers are declined. failureText is what readers see.
+	failure     string
+	failureText atomic.Pointer[string]
+
 	// view is what readers see, published at the end of every decision.
 	view atomic.Pointer[view]
 }
@@ -170,7 +188,12 @@ func Create(ctx context.Context, cfg Config, s spec.ServiceSpec) (*Service, erro
 	return Open(ctx, cfg)
 }
 
-// Open loads a service from its state; Run starts it.
+// Open loads a service from its state; Run starts it. It fails only when
+// the state cannot be read. State that was read but cannot be used (a
+// target configuration that does not decode, fails validation or cannot be
+// planned; a task record that does not decode) opens the service failed:
+// it is listed, its deploy plan is in ERROR with the reason, its health
+// says so, and it can be uninstalled, while it launches nothing.
 func Open(ctx context.Context, cfg Config) (*Service, error) {
 	cfg.Timing = cfg.Timing.withDefaults()
 	if cfg.Logger == nil {
@@ -186,6 +209,12 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	p, err := load(loadCtx, cfg.Store)
 	if err != nil {
 		return nil, fmt.Errorf("loading the service's state: %w", err)
+	}
+	if p.name == "" {
+		p.name = cfg.Name
+	}
+	if p.name == "" {
+		return nil, errors.New("loading the service's state: it holds no service name and none was given")
 	}
 	s := &Service{
 		name:        p.name,
@@ -204,8 +233,20 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		jobs:        make(chan job),
 		stopped:     make(chan struct{}),
 	}
-	if err := s.buildDeployPlan(p.overrides); err != nil {
-		return nil, err
+	for _, w := range p.warnings {
+		s.log.Warn("loading the service's state", "problem", w)
+	}
+	switch {
+	case cfg.Failure != "":
+		s.fail(cfg.Failure)
+	case len(p.broken) > 0:
+		s.fail("the stored state cannot be used: " + strings.Join(p.broken, "; "))
+	default:
+		if problems := p.spec.Options.Validate(); len(problems) > 0 {
+			s.fail(fmt.Sprintf("the stored target configuration %s is not valid: %v", s.configID(), problems))
+		} else if err := s.buildDeployPlan(p.overrides); err != nil {
+			s.fail(fmt.Sprintf("the stored target configuration %s cannot be planned: %v", s.configID(), err))
+		}
 	}
 	if p.uninstalling {
 		if err := s.buildUninstallPlan(); err != nil {
@@ -214,6 +255,51 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s.publish()
 	return s, nil
+}
+
+// fail puts the service in failed mode for reason: its deploy plan
+// becomes an empty plan in ERROR carrying the reason, and whatever of its
+// identity the stored target lacks is derived from its name, so that its
+// framework can still subscribe and uninstall. It runs under s.mu (or
+// before the service is shared).
+func (s *Service) fail(reason string) {
+	msg := fmt.Sprintf("service %s failed: %s; nothing is deployed or changed until it is uninstalled (DELETE the service), then installed again", s.name, reason)
+	s.log.Error("service failed", "reason", reason)
+	s.failure = msg
+	s.failureText.Store(&msg)
+	s.spec = failedIdentity(s.name, s.spec)
+	failed, err := plan.New(plan.DeployPlanName, plan.Serial, nil, plan.WithKey(s.configID()))
+	if err != nil {
+		panic(fmt.Sprintf("building an empty plan: %v", err)) // a named plan without phases is always valid
+	}
+	failed.SetErrors([]string{msg})
+	s.deploy = failed
+}
+
+// failedIdentity keeps what the framework needs of a stored spec that
+// cannot be used, taking name, role, principal and user from the service's
+// name (as spec derives them) where the stored spec does not agree.
+func failedIdentity(name string, stored spec.ServiceSpec) spec.ServiceSpec {
+	id := spec.ServiceSpec{
+		Name:      name,
+		Role:      spec.SanitizedName(name) + "-role",
+		Principal: spec.SanitizedName(name) + "-principal",
+		ZNode:     spec.ZNode(name),
+		User:      stored.User,
+		Options:   stored.Options,
+	}
+	if id.User == "" {
+		id.User = spec.DefaultOptions().Service.User
+	}
+	return id
+}
+
+// Failure says why the service is failed, "" when it is not.
+func (s *Service) Failure() string {
+	if p := s.failureText.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // Name is the service's name.
@@ -292,9 +378,9 @@ func (s *Service) loop(ctx context.Context, stopConn context.CancelFunc, connDon
 		case <-ctx.Done():
 			return ctx.Err()
 		case j := <-s.jobs:
-			j.done <- s.runJob(ctx, j.decide)
+			j.done <- s.contained(ctx, j.what, j.decide)
 		case <-ticker.C:
-			if err := s.runJob(ctx, s.tick); err != nil {
+			if err := s.contained(ctx, "timers", s.tick); err != nil {
 				s.log.Warn("timers", "error", err)
 			}
 		case err := <-connDone:
@@ -302,7 +388,7 @@ func (s *Service) loop(ctx context.Context, stopConn context.CancelFunc, connDon
 			if !errors.Is(err, mesosclient.ErrFrameworkRemoved) {
 				return err
 			}
-			if err := s.runJob(ctx, s.frameworkRemoved); err != nil {
+			if err := s.contained(ctx, "the framework's removal", s.frameworkRemoved); err != nil {
 				s.log.Error("after the master removed the framework", "error", err)
 			}
 		}
@@ -310,6 +396,29 @@ func (s *Service) loop(ctx context.Context, stopConn context.CancelFunc, connDon
 			return nil
 		}
 	}
+}
+
+// contained runs a job and contains a panic in it to this service: the
+// panic is logged with its stack, the service is failed (see fail) and
+// goes on running for its uninstall, and the job answers with an error.
+// Decisions hold s.mu only under a deferred unlock (locked), so the lock is
+// free again when the panic reaches here.
+func (s *Service) contained(ctx context.Context, what string, decide func() effects) (err error) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		s.log.Error("a job of the service panicked; the service is failed", "job", what, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.failure == "" && s.uninstall == nil {
+			s.fail(fmt.Sprintf("an internal error (a panic: %v) while %s", r, what))
+		}
+		s.publish()
+		err = fmt.Errorf("%s: service %s: internal error: %v", what, s.name, r)
+	}()
+	return s.runJob(ctx, decide)
 }
 
 // tick decides the periodic work.
