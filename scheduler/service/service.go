@@ -18,6 +18,7 @@ import (
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/metrics"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/offers"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/recovery"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
 )
@@ -71,6 +72,10 @@ type Timing struct {
 	// KillRetry is how long to wait for a killed task to end before
 	// killing it again (30s; ours).
 	KillRetry time.Duration
+	// LaunchBackoff spaces out relaunches of a broker whose launches keep
+	// failing (recovery.DefaultBackoff: 60s ×1.15 up to 300s; see
+	// backoff.go).
+	LaunchBackoff recovery.Backoff
 	// CallTimeout bounds every Mesos call (10s; ours).
 	CallTimeout time.Duration
 	// StoreTimeout bounds every state store call (10s; ours).
@@ -93,6 +98,9 @@ func (t Timing) withDefaults() Timing {
 	def(&t.AcceptRefuse, time.Second)
 	def(&t.MinReviveInterval, 5*time.Second)
 	def(&t.KillRetry, 30*time.Second)
+	if t.LaunchBackoff.Initial <= 0 {
+		t.LaunchBackoff = recovery.DefaultBackoff()
+	}
 	def(&t.CallTimeout, 10*time.Second)
 	def(&t.StoreTimeout, 10*time.Second)
 	return t
@@ -134,7 +142,8 @@ type Service struct {
 	filtered   bool
 	reconcile  reconciliation
 	lastRevive time.Time
-	killedAt   map[string]time.Time // task ID → when KILL was sent
+	killedAt   map[string]time.Time    // task ID → when KILL was sent
+	failures   map[int]*launchFailures // pod index → failed launches in a row (backoff.go)
 	outcomes   *ring[OfferOutcome]
 	cycles     *ring[OfferCycle]
 	cycle      *OfferCycle // the offer cycle under way
@@ -436,6 +445,7 @@ func (s *Service) tick() effects {
 	if s.uninstall != nil {
 		return fx.join(s.progressUninstall())
 	}
+	s.releaseDelayedSteps()
 	return fx.join(s.killOutdatedTasks()).join(s.reviveOrSuppress())
 }
 
