@@ -209,18 +209,25 @@ func (m *Manager) Services(context.Context) ([]service.ServiceSummary, error) {
 	return out, nil
 }
 
-// PutService installs a service or updates it.
-func (m *Manager) PutService(ctx context.Context, name string, options []byte) (service.PutResult, error) {
+// PutService installs a service or updates it. A non-empty ifMatch
+// (a config id, or service.AnyConfig) requires an installed service whose
+// target is that configuration, checked by the service in the decision
+// that changes it; otherwise a *service.PreconditionFailedError.
+func (m *Manager) PutService(ctx context.Context, name string, options []byte, ifMatch string) (service.PutResult, error) {
 	name = strings.Trim(name, "/")
 	next, err := m.parse(name, options)
 	if err != nil {
 		return service.PutResult{}, err
 	}
-	if svc, err := m.lookup(name); err == nil {
+	svc, err := m.lookup(name)
+	if err != nil && ifMatch != "" {
+		return service.PutResult{}, &service.PreconditionFailedError{Service: name, Expected: ifMatch}
+	}
+	if err == nil {
 		if reason := svc.Failure(); reason != "" {
 			return service.PutResult{}, fmt.Errorf("%w: %s", service.ErrConflict, reason)
 		}
-		id, changed, err := svc.Update(ctx, next)
+		id, changed, err := svc.UpdateIfMatch(ctx, next, ifMatch)
 		if err != nil {
 			return service.PutResult{}, err
 		}
@@ -232,7 +239,7 @@ func (m *Manager) PutService(ctx context.Context, name string, options []byte) (
 	if !started {
 		return service.PutResult{}, errors.New("the scheduler is still starting; try again")
 	}
-	svc, err := service.Create(ctx, m.serviceConfig(spec.ServiceKey(name)), next)
+	svc, err = service.Create(ctx, m.serviceConfig(spec.ServiceKey(name)), next)
 	if err != nil {
 		return service.PutResult{}, err
 	}
@@ -274,13 +281,14 @@ func (m *Manager) GetService(_ context.Context, name string) (service.ServiceDet
 	return svc.Detail(), nil
 }
 
-// DeleteService starts a service's uninstall.
-func (m *Manager) DeleteService(ctx context.Context, name string) error {
+// DeleteService starts a service's uninstall; a non-empty ifMatch is
+// checked as PutService checks it.
+func (m *Manager) DeleteService(ctx context.Context, name string, ifMatch string) error {
 	svc, err := m.lookup(name)
 	if err != nil {
 		return err
 	}
-	if err := svc.Uninstall(ctx); err != nil {
+	if err := svc.UninstallIfMatch(ctx, ifMatch); err != nil {
 		return err
 	}
 	m.kafka.close(svc.Name())

@@ -79,7 +79,7 @@ func TestPoisonedConfigurationDoesNotTakeTheSchedulerDown(t *testing.T) {
 	if hl := svc.Health(); hl.Code != 500 || !strings.Contains(strings.Join(hl.Reasons, " "), "brokers.count") {
 		t.Fatalf("health %+v, want 500 naming brokers.count", hl)
 	}
-	if _, err := h.mgr.PutService(ctx, "poisoned", []byte(`{"brokers": {"count": 1}}`)); !errors.Is(err, service.ErrConflict) {
+	if _, err := h.mgr.PutService(ctx, "poisoned", []byte(`{"brokers": {"count": 1}}`), ""); !errors.Is(err, service.ErrConflict) {
 		t.Fatalf("update of the failed service: %v, want a conflict", err)
 	}
 	// Its broker is left alone: the failed service changes nothing.
@@ -96,7 +96,7 @@ func TestPoisonedConfigurationDoesNotTakeTheSchedulerDown(t *testing.T) {
 	}
 	produceAndConsume(t, broker.Address)
 
-	if err := h.mgr.DeleteService(ctx, "poisoned"); err != nil {
+	if err := h.mgr.DeleteService(ctx, "poisoned", ""); err != nil {
 		t.Fatal(err)
 	}
 	h.waitGone("poisoned", 60*time.Second)

@@ -186,7 +186,7 @@ func Create(ctx context.Context, cfg Config, s spec.ServiceSpec) (*Service, erro
 	timeout := cfg.Timing.withDefaults().StoreTimeout
 	commitCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ops := append([]state.Op{state.CompareAndSetOp(keyServiceName, []byte(s.Name), state.NoVersion)}, configstore.CreateOps(configID, mustJSON(s))...)
+	ops := append([]state.Op{state.CompareAndSetOp(keyServiceName, []byte(s.Name), state.NoVersion)}, configstore.CreateOps(configID, mustJSON(s), cfg.clock()())...)
 	err = cfg.Store.Commit(commitCtx, ops...)
 	if errors.Is(err, state.ErrVersionConflict) {
 		return nil, fmt.Errorf("%w: service %q already exists in the state store", ErrConflict, s.Name)
@@ -485,6 +485,14 @@ func (s *Service) activePlan() *plan.Plan {
 func (s *Service) configID() string {
 	id, _ := s.configs.Target()
 	return id
+}
+
+// clock is the configured clock, time.Now when none is.
+func (cfg Config) clock() func() time.Time {
+	if cfg.Clock == nil {
+		return time.Now
+	}
+	return cfg.Clock
 }
 
 // now is the service's clock.
