@@ -2,7 +2,9 @@
 // a validated spec and the plans: the target configuration and the history
 // of configurations, kept in the service's state as DC/OS keeps them
 // (ConfigTarget holds the target's id, Configurations/<id> each
-// configuration's JSON), and the rule that prunes the history.
+// configuration's JSON), the order and time in which each became the
+// target (ConfigHistory, a key of this scheduler's own beside DC/OS's), and
+// the rule that prunes the history.
 //
 // Load reads it from the state store. Changes are planned as state
 // operations that the caller commits (the service commits them outside its
@@ -13,9 +15,11 @@ package configstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
 )
@@ -25,12 +29,24 @@ import (
 const (
 	KeyTarget         = "ConfigTarget"
 	KeyConfigurations = "Configurations"
+	// KeyHistory holds the accepted targets in the order they were
+	// accepted, each with its time, as a JSON array of Entry. DC/OS has no
+	// such key; its readers ignore it.
+	KeyHistory = "ConfigHistory"
 )
 
 // History is how many configurations pruning keeps beyond the target and
-// the ones tasks still run with, the newest first. With 0 (today's
-// behaviour), only those survive an update.
-const History = 0
+// the ones tasks still run with, the newest first: an operator can see,
+// and roll back to, at least the last History accepted changes.
+const History = 20
+
+// Entry is one accepted configuration of the history.
+type Entry struct {
+	ID string `json:"id"`
+	// Accepted is when it became the target; zero for configurations
+	// stored before the history was kept.
+	Accepted time.Time `json:"accepted,omitzero"`
+}
 
 // Key is the state key of configuration id.
 func Key(id string) string { return state.JoinKey(KeyConfigurations, id) }
@@ -42,8 +58,9 @@ type Store struct {
 	// order lists the ids oldest first. The state keeps no creation
 	// times: configurations found at Load come first, sorted by id, then
 	// the ones added since, in order.
-	order   []string
-	version uint64
+	order    []string
+	accepted map[string]time.Time
+	version  uint64
 }
 
 // Load reads the target and every stored configuration. A missing or empty
@@ -61,7 +78,7 @@ func Load(ctx context.Context, st state.Store) (*Store, error) {
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
 		return nil, fmt.Errorf("listing %s: %w", KeyConfigurations, err)
 	}
-	c := &Store{target: target, configs: make(map[string][]byte, len(ids))}
+	c := &Store{target: target, configs: make(map[string][]byte, len(ids)), accepted: map[string]time.Time{}}
 	for _, id := range ids {
 		node, err := st.Get(ctx, Key(id))
 		if errors.Is(err, state.ErrNotFound) {
@@ -77,14 +94,74 @@ func Load(ctx context.Context, st state.Store) (*Store, error) {
 	if len(c.configs[target]) == 0 {
 		return nil, fmt.Errorf("the target configuration %s is missing", target)
 	}
+	if err := c.loadHistory(ctx, st); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
-// CreateOps are the operations that store a new service's first
-// configuration as its target.
-func CreateOps(id string, config []byte) []state.Op {
-	return []state.Op{state.SetOp(Key(id), config), state.SetOp(KeyTarget, []byte(id))}
+// loadHistory orders c.order as ConfigHistory says: configurations it does
+// not list (stored before it was kept) first, sorted by id, then the listed
+// ones in the order they were accepted.
+func (c *Store) loadHistory(ctx context.Context, st state.Store) error {
+	node, err := st.Get(ctx, KeyHistory)
+	if errors.Is(err, state.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", KeyHistory, err)
+	}
+	var entries []Entry
+	if err := json.Unmarshal(node.Value, &entries); err != nil {
+		return fmt.Errorf("decoding %s: %w", KeyHistory, err)
+	}
+	listed := map[string]bool{}
+	var order []string
+	for _, e := range entries {
+		if _, ok := c.configs[e.ID]; !ok || listed[e.ID] {
+			continue
+		}
+		listed[e.ID] = true
+		c.accepted[e.ID] = e.Accepted
+		order = append(order, e.ID)
+	}
+	unlisted := slices.DeleteFunc(slices.Clone(c.order), func(id string) bool { return listed[id] })
+	c.order = append(unlisted, order...)
+	return nil
 }
+
+// CreateOps are the operations that store a new service's first
+// configuration as its target, accepted at at.
+func CreateOps(id string, config []byte, at time.Time) []state.Op {
+	return []state.Op{state.SetOp(Key(id), config), state.SetOp(KeyTarget, []byte(id)), historyOp([]Entry{{ID: id, Accepted: at.UTC()}})}
+}
+
+func historyOp(entries []Entry) state.Op {
+	value, err := json.Marshal(entries)
+	if err != nil {
+		panic(fmt.Sprintf("encoding the configuration history: %v", err)) // strings and times always encode
+	}
+	return state.SetOp(KeyHistory, value)
+}
+
+// entries is the history as stored, with ids (optionally) left out or one
+// appended.
+func (c *Store) entries(drop map[string]bool, add *Entry) []Entry {
+	out := make([]Entry, 0, len(c.order)+1)
+	for _, id := range c.order {
+		if !drop[id] && (add == nil || id != add.ID) {
+			out = append(out, Entry{ID: id, Accepted: c.accepted[id]})
+		}
+	}
+	if add != nil {
+		out = append(out, *add)
+	}
+	return out
+}
+
+// History lists the stored configurations in the order they were
+// accepted, oldest first, each with its time.
+func (c *Store) History() []Entry { return c.entries(nil, nil) }
 
 // Target returns the target's id and JSON.
 func (c *Store) Target() (string, []byte) { return c.target, c.configs[c.target] }
@@ -116,15 +193,18 @@ func (c *Store) Snapshot() map[string][]byte {
 func (c *Store) Version() uint64 { return c.version }
 
 // SetTargetOps are the operations that store config as a new configuration
-// and make it the target.
-func (c *Store) SetTargetOps(id string, config []byte) []state.Op { return CreateOps(id, config) }
+// and make it the target, accepted at at.
+func (c *Store) SetTargetOps(id string, config []byte, at time.Time) []state.Op {
+	return []state.Op{state.SetOp(Key(id), config), state.SetOp(KeyTarget, []byte(id)),
+		historyOp(c.entries(nil, &Entry{ID: id, Accepted: at.UTC()}))}
+}
 
 // TargetSet applies a committed SetTargetOps.
-func (c *Store) TargetSet(id string, config []byte) {
-	if _, ok := c.configs[id]; !ok {
-		c.order = append(c.order, id)
-	}
+func (c *Store) TargetSet(id string, config []byte, at time.Time) {
+	c.order = slices.DeleteFunc(c.order, func(x string) bool { return x == id })
+	c.order = append(c.order, id)
 	c.configs[id] = config
+	c.accepted[id] = at.UTC()
 	c.target = id
 	c.version++
 }
@@ -145,15 +225,27 @@ func (c *Store) Prune(inUse func(id string) bool) []string {
 	return unused[:len(unused)-History]
 }
 
-// DeleteOp is the operation that deletes configuration id.
-func DeleteOp(id string) state.Op { return state.DeleteOp(Key(id)) }
-
-// Deleted applies a committed DeleteOp.
-func (c *Store) Deleted(id string) {
-	if _, ok := c.configs[id]; !ok {
-		return
+// DeleteOps are the operations that delete the configurations ids and take
+// them out of the history, all at once.
+func (c *Store) DeleteOps(ids []string) []state.Op {
+	drop := map[string]bool{}
+	ops := make([]state.Op, 0, len(ids)+1)
+	for _, id := range ids {
+		drop[id] = true
+		ops = append(ops, state.DeleteOp(Key(id)))
 	}
-	delete(c.configs, id)
-	c.order = slices.DeleteFunc(c.order, func(x string) bool { return x == id })
-	c.version++
+	return append(ops, historyOp(c.entries(drop, nil)))
+}
+
+// Deleted applies committed DeleteOps.
+func (c *Store) Deleted(ids ...string) {
+	for _, id := range ids {
+		if _, ok := c.configs[id]; !ok {
+			continue
+		}
+		delete(c.configs, id)
+		delete(c.accepted, id)
+		c.order = slices.DeleteFunc(c.order, func(x string) bool { return x == id })
+		c.version++
+	}
 }

@@ -2,10 +2,12 @@ package configstore_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/configstore"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
@@ -56,7 +58,7 @@ func TestLoadRefusesAServiceWithoutTarget(t *testing.T) {
 func TestTargetHistoryAndPruning(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
-	commit(t, st, configstore.CreateOps("id-a", []byte(`{"v":1}`))...)
+	commit(t, st, configstore.CreateOps("id-a", []byte(`{"v":1}`), time.Unix(100, 0))...)
 	c, err := configstore.Load(ctx, st)
 	if err != nil {
 		t.Fatal(err)
@@ -67,9 +69,9 @@ func TestTargetHistoryAndPruning(t *testing.T) {
 
 	for i, id := range []string{"id-b", "id-c"} {
 		v := []byte(`{"v":` + string(rune('2'+i)) + `}`)
-		commit(t, st, c.SetTargetOps(id, v)...)
+		commit(t, st, c.SetTargetOps(id, v, time.Unix(int64(200+i), 0))...)
 		before := c.Version()
-		c.TargetSet(id, v)
+		c.TargetSet(id, v, time.Unix(int64(200+i), 0))
 		if c.Version() == before {
 			t.Error("TargetSet did not change the version")
 		}
@@ -80,13 +82,8 @@ func TestTargetHistoryAndPruning(t *testing.T) {
 
 	// A task still runs with id-a: pruning keeps it and the target.
 	inUse := func(id string) bool { return id == "id-a" }
-	prune := c.Prune(inUse)
-	if configstore.History == 0 && !slices.Equal(prune, []string{"id-b"}) {
-		t.Fatalf("prune %v, want id-b (History 0)", prune)
-	}
-	for _, id := range prune {
-		commit(t, st, configstore.DeleteOp(id))
-		c.Deleted(id)
+	if prune := c.Prune(inUse); len(prune) != 0 {
+		t.Fatalf("prune %v, want nothing: the history keeps %d", prune, configstore.History)
 	}
 	again, err := configstore.Load(ctx, st)
 	if err != nil {
@@ -101,7 +98,52 @@ func TestTargetHistoryAndPruning(t *testing.T) {
 	if snap := c.Snapshot(); len(snap) != len(c.IDs()) {
 		t.Errorf("snapshot %v, ids %v", snap, c.IDs())
 	}
-	if got := c.Prune(func(string) bool { return false }); !slices.Equal(got, []string{"id-a"}) {
-		t.Errorf("prune once nothing runs id-a: %v", got)
+	if !slices.Equal(again.History(), c.History()) {
+		t.Errorf("stored history %v, in memory %v", again.History(), c.History())
+	}
+}
+
+// The history keeps the History newest accepted changes in the order they
+// were accepted, with their times, across a reload; pruning deletes the
+// older ones from the configurations and the history at once.
+func TestHistoryBoundAndOrder(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	at := func(i int) time.Time { return time.Unix(int64(1000+i), 0).UTC() }
+	// Ids that sort against their order, to show the order is kept.
+	id := func(i int) string { return fmt.Sprintf("id-%02d", 99-i) }
+	commit(t, st, configstore.CreateOps(id(0), []byte(`{}`), at(0))...)
+	c, err := configstore.Load(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const accepted = configstore.History + 5
+	for i := 1; i <= accepted; i++ {
+		commit(t, st, c.SetTargetOps(id(i), []byte(`{}`), at(i))...)
+		c.TargetSet(id(i), []byte(`{}`), at(i))
+		if prune := c.Prune(func(string) bool { return false }); len(prune) > 0 {
+			commit(t, st, c.DeleteOps(prune)...)
+			c.Deleted(prune...)
+		}
+	}
+	again, err := configstore.Load(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := again.History()
+	if len(h) != configstore.History+1 {
+		t.Fatalf("history holds %d, want the target and %d before it: %v", len(h), configstore.History, h)
+	}
+	for k, e := range h {
+		i := accepted - configstore.History + k
+		if e.ID != id(i) || !e.Accepted.Equal(at(i)) {
+			t.Errorf("history[%d] = %s at %v, want %s at %v", k, e.ID, e.Accepted, id(i), at(i))
+		}
+	}
+	if len(again.IDs()) != len(h) {
+		t.Errorf("stored configurations %v beside history %v", again.IDs(), h)
+	}
+	if target, _ := again.Target(); target != id(accepted) {
+		t.Errorf("target %s", target)
 	}
 }

@@ -239,6 +239,8 @@ func errorResponse(err error) (int, any) {
 		return http.StatusNotFound, api.ErrorBody{Message: err.Error()}
 	case errors.Is(err, service.ErrConflict):
 		return http.StatusConflict, api.ErrorBody{Message: err.Error()}
+	case errors.As(err, new(*service.PreconditionFailedError)):
+		return http.StatusPreconditionFailed, api.ErrorBody{Message: err.Error()}
 	case errors.Is(err, plan.ErrAlreadyReported):
 		return http.StatusAlreadyReported, api.ErrorBody{Message: alreadyReported}
 	case errors.Is(err, plan.ErrMissingPhase):
@@ -256,6 +258,9 @@ func errorResponse(err error) (int, any) {
 // logged.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code, body := errorResponse(err)
+	if pf := (*service.PreconditionFailedError)(nil); errors.As(err, &pf) && pf.Current != "" {
+		setETag(w, pf.Current)
+	}
 	if code >= http.StatusInternalServerError {
 		s.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "status", code, "error", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/configstore"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 )
@@ -12,7 +13,8 @@ import (
 // Backend is what the API serves: the services a scheduler hosts.
 //
 // Errors tell the API which status to answer with: a NotFoundError is a 404,
-// a validation.Problems a 400 listing every problem, ErrConflict a 409,
+// a validation.Problems a 400 listing every problem, ErrConflict a 409, a
+// *service.PreconditionFailedError a 412 with the current id as ETag,
 // plan.ErrAlreadyReported a 208, plan.ErrMissingPhase and
 // *plan.InvalidParameterError a 400, *plan.NotFoundError a 404 and
 // state.ErrUnavailable a 503. Anything else is a 500 whose message is the
@@ -22,13 +24,17 @@ type Backend interface {
 	Services(ctx context.Context) ([]service.ServiceSummary, error)
 	// PutService installs the service, or updates it to new options. The
 	// options are JSON in the DC/OS shape; nothing changes when they are
-	// invalid.
-	PutService(ctx context.Context, name string, options []byte) (service.PutResult, error)
+	// invalid. A non-empty ifMatch (a config id, or service.AnyConfig)
+	// requires the service's target to be that configuration, checked
+	// atomically with the update: otherwise a
+	// *service.PreconditionFailedError (a 412) and nothing changes.
+	PutService(ctx context.Context, name string, options []byte, ifMatch string) (service.PutResult, error)
 	// GetService describes one service.
 	GetService(ctx context.Context, name string) (service.ServiceDetail, error)
 	// DeleteService starts the uninstall of a service and returns at once;
 	// progress shows in the service's deploy plan until it is gone.
-	DeleteService(ctx context.Context, name string) error
+	// ifMatch is checked as PutService checks it.
+	DeleteService(ctx context.Context, name string, ifMatch string) error
 	// PreviewService validates options as PutService would and returns
 	// the plan they would run, changing nothing.
 	PreviewService(ctx context.Context, name string, options []byte) (service.Preview, error)
@@ -62,6 +68,9 @@ type Service interface {
 
 	// ConfigurationIDs lists the stored configurations.
 	ConfigurationIDs(ctx context.Context) ([]string, error)
+	// ConfigurationHistory lists the stored configurations in the order
+	// they became the target, oldest first, with the time each did.
+	ConfigurationHistory(ctx context.Context) ([]configstore.Entry, error)
 	// Configuration returns a stored configuration's JSON; a NotFoundError
 	// when unknown.
 	Configuration(ctx context.Context, id string) (json.RawMessage, error)

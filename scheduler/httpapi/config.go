@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 )
 
@@ -14,6 +15,7 @@ func (s *server) configRoutes(r chi.Router) {
 	r.Get("/v1/configurations", s.with(s.listConfigurations))
 	r.Get("/v1/configurations/targetId", s.with(s.targetConfigurationID))
 	r.Get("/v1/configurations/target", s.with(s.targetConfiguration))
+	r.Get("/v1/configurations/history", s.with(s.configurationHistory))
 	r.Get("/v1/configurations/{id}", s.with(s.getConfiguration))
 }
 
@@ -32,6 +34,32 @@ func (s *server) listConfigurations(w http.ResponseWriter, r *http.Request, svc 
 		return
 	}
 	writeJSON(w, http.StatusOK, nonNil(ids))
+}
+
+// configurationHistory answers the stored configurations in the order they
+// became the target, oldest first, each with its time and whether it is
+// the target (this scheduler's addition; DC/OS's id list stays as it is).
+func (s *server) configurationHistory(w http.ResponseWriter, r *http.Request, svc Service) {
+	entries, err := svc.ConfigurationHistory(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	target, err := svc.TargetConfigurationID(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make([]api.ConfigurationEntry, 0, len(entries))
+	for _, e := range entries {
+		entry := api.ConfigurationEntry{ID: e.ID, Target: e.ID == target}
+		if !e.Accepted.IsZero() {
+			at := e.Accepted.UTC()
+			entry.Accepted = &at
+		}
+		out = append(out, entry)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // targetConfigurationID answers ["<id>"], a one-element array as in DC/OS.

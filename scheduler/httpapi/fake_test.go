@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/configstore"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/admin"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
@@ -34,6 +35,8 @@ type fakeBackend struct {
 	detail  service.ServiceDetail
 	preview service.Preview
 	calls   []call
+	// ifMatch is the last If-Match PutService or DeleteService got.
+	ifMatch string
 	// kafka answers Kafka (topics_test.go); nil is a 503 not-ready error.
 	kafka func(name string) (Kafka, error)
 }
@@ -47,8 +50,12 @@ func (f *fakeBackend) Services(context.Context) ([]service.ServiceSummary, error
 	return f.services, f.err
 }
 
-func (f *fakeBackend) PutService(_ context.Context, name string, options []byte) (service.PutResult, error) {
+func (f *fakeBackend) PutService(_ context.Context, name string, options []byte, ifMatch string) (service.PutResult, error) {
 	f.record("PutService", name, options)
+	f.ifMatch = ifMatch
+	if ifMatch != "" && ifMatch != service.AnyConfig && ifMatch != f.detail.ConfigID {
+		return service.PutResult{}, &service.PreconditionFailedError{Service: name, Expected: ifMatch, Current: f.detail.ConfigID}
+	}
 	res := f.put
 	res.Name = name
 	return res, f.err
@@ -61,8 +68,12 @@ func (f *fakeBackend) GetService(_ context.Context, name string) (service.Servic
 	return d, f.err
 }
 
-func (f *fakeBackend) DeleteService(_ context.Context, name string) error {
+func (f *fakeBackend) DeleteService(_ context.Context, name string, ifMatch string) error {
 	f.record("DeleteService", name, nil)
+	f.ifMatch = ifMatch
+	if ifMatch != "" && ifMatch != service.AnyConfig && ifMatch != f.detail.ConfigID {
+		return &service.PreconditionFailedError{Service: name, Expected: ifMatch, Current: f.detail.ConfigID}
+	}
 	return f.err
 }
 
@@ -99,6 +110,7 @@ type fakeService struct {
 	pods        []service.PodInstance
 	endpoints   map[string]service.Endpoint
 	configs     map[string]json.RawMessage
+	history     []configstore.Entry
 	target      string
 	frameworkID string
 	props       map[string]json.RawMessage
@@ -139,6 +151,13 @@ func (f *fakeService) Endpoint(name string) (service.Endpoint, error) {
 		return ep, nil
 	}
 	return service.Endpoint{}, &service.NotFoundError{Kind: "service.Endpoint", Name: name}
+}
+
+func (f *fakeService) ConfigurationHistory(context.Context) ([]configstore.Entry, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	return f.history, nil
 }
 
 func (f *fakeService) ConfigurationIDs(context.Context) ([]string, error) {

@@ -44,7 +44,7 @@ func (b *specBackend) parse(name string, options []byte) (spec.ServiceSpec, erro
 	return s, err
 }
 
-func (b *specBackend) PutService(_ context.Context, name string, options []byte) (service.PutResult, error) {
+func (b *specBackend) PutService(_ context.Context, name string, options []byte, _ string) (service.PutResult, error) {
 	if _, err := b.parse(name, options); err != nil {
 		return service.PutResult{}, err
 	}

@@ -61,6 +61,7 @@ func (s *server) getService(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	setETag(w, detail.ConfigID)
 	writeJSON(w, http.StatusOK, toServiceDetail(detail))
 }
 
@@ -70,12 +71,17 @@ func (s *server) putService(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	ifMatch, err := parseIfMatch(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	options, err := readOptions(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	res, err := s.backend.PutService(r.Context(), name, options)
+	res, err := s.backend.PutService(r.Context(), name, options, ifMatch)
 	if err != nil {
 		s.fail(w, r, optionsError(err))
 		return
@@ -84,6 +90,7 @@ func (s *server) putService(w http.ResponseWriter, r *http.Request) {
 	if res.Created {
 		code = http.StatusCreated
 	}
+	setETag(w, res.ConfigID)
 	writeJSON(w, code, toPutResult(res))
 }
 
@@ -93,7 +100,12 @@ func (s *server) deleteService(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.backend.DeleteService(r.Context(), name); err != nil {
+	ifMatch, err := parseIfMatch(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.backend.DeleteService(r.Context(), name, ifMatch); err != nil {
 		s.fail(w, r, err)
 		return
 	}

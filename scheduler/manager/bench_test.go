@@ -146,7 +146,7 @@ func (h *benchHarness) runningTasks(name string) []string {
 
 func (h *benchHarness) install(name, options string) {
 	h.tb.Helper()
-	if _, err := h.mgr.PutService(context.Background(), name, []byte(options)); err != nil {
+	if _, err := h.mgr.PutService(context.Background(), name, []byte(options), ""); err != nil {
 		h.tb.Fatalf("installing %s: %v", name, err)
 	}
 }
@@ -176,7 +176,7 @@ func (h *benchHarness) waitDeployed(name string, timeout time.Duration) (bool, s
 
 func (h *benchHarness) uninstall(name string, timeout time.Duration) {
 	h.tb.Helper()
-	if err := h.mgr.DeleteService(context.Background(), name); err != nil {
+	if err := h.mgr.DeleteService(context.Background(), name, ""); err != nil {
 		h.tb.Fatalf("uninstalling %s: %v", name, err)
 	}
 	deadline := time.Now().Add(timeout)

@@ -69,7 +69,7 @@ func TestInstallTwoServicesUninstallOne(t *testing.T) {
 	h.install("other", `{"brokers": {"count": 1}}`)
 	h.waitDeployed("other", 60*time.Second)
 
-	if err := h.mgr.DeleteService(ctx, "kafka"); err != nil {
+	if err := h.mgr.DeleteService(ctx, "kafka", ""); err != nil {
 		t.Fatal(err)
 	}
 	h.waitGone("kafka", 60*time.Second)
@@ -143,7 +143,7 @@ func contains(list []string, s string) bool {
 func TestInvalidOptionsWriteNothing(t *testing.T) {
 	h := newHarness(t, harnessOptions{agents: 1})
 	before, _ := h.store.Children(context.Background(), "")
-	_, err := h.mgr.PutService(context.Background(), "bad", []byte(`{"brokers": {"count": 0, "mem": 256, "heap": {"size": 512}}, "service": {"deploy_strategy": "sideways"}}`))
+	_, err := h.mgr.PutService(context.Background(), "bad", []byte(`{"brokers": {"count": 0, "mem": 256, "heap": {"size": 512}}, "service": {"deploy_strategy": "sideways"}}`), "")
 	var problems validation.Problems
 	if !errors.As(err, &problems) {
 		t.Fatalf("error %v is not a list of problems", err)

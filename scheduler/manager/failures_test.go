@@ -103,7 +103,7 @@ func TestRestartMidDeployResumesWithoutDuplicates(t *testing.T) {
 	}
 
 	// Stop again in the middle of the uninstall.
-	if err := h.mgr.DeleteService(context.Background(), "kafka"); err != nil {
+	if err := h.mgr.DeleteService(context.Background(), "kafka", ""); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("the uninstall to kill the brokers", 30*time.Second, func() (bool, string) {

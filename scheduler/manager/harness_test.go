@@ -158,7 +158,7 @@ func testLogger() *slog.Logger {
 
 func (h *harness) install(name, options string) service.PutResult {
 	h.t.Helper()
-	res, err := h.mgr.PutService(context.Background(), name, []byte(options))
+	res, err := h.mgr.PutService(context.Background(), name, []byte(options), "")
 	if err != nil {
 		h.t.Fatalf("installing %s: %v", name, err)
 	}

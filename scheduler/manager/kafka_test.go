@@ -67,7 +67,7 @@ func TestTopicsOfADeployedService(t *testing.T) {
 	if again, _ := h.mgr.Kafka(ctx, "kafka"); again != first {
 		t.Error("every request must reuse the service's admin connection")
 	}
-	if err := h.mgr.DeleteService(ctx, "kafka"); err != nil {
+	if err := h.mgr.DeleteService(ctx, "kafka", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := first.ListTopics(ctx); admin.KindOf(err) != admin.KindUnavailable {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -76,10 +77,12 @@ func (m *Manager) Start(ctx context.Context) error {
 		if !spec.IsServiceKey(key) {
 			continue
 		}
+		// A service whose stored state cannot be used opens failed
+		// (listed, its plan in ERROR, uninstallable); only a state that
+		// cannot be read keeps it out. Either way the others start.
 		svc, err := service.Open(ctx, m.serviceConfig(key))
 		if err != nil {
-			// One broken service must not keep the others down.
-			m.log.Error("cannot start a service; it stays stopped until its state is repaired", "key", key, "error", err)
+			m.log.Error("cannot start a service; it stays stopped until its state can be read", "key", key, "error", err)
 			continue
 		}
 		m.start(svc)
@@ -102,29 +105,87 @@ func (m *Manager) serviceConfig(key string) service.Config {
 		Kafka:     m.kafkaProvider(key),
 		Logger:    m.log,
 		Timing:    m.cfg.Timing,
+		Name:      serviceName(key),
 	}
 }
 
+// serviceName is the name of the service whose state key is key (the
+// inverse of spec.ServiceKey).
+func serviceName(key string) string {
+	return strings.ReplaceAll(strings.TrimPrefix(key, spec.ServiceKey("")), "__", "/")
+}
+
 // start runs a service in its own goroutine and forgets it once it is
-// uninstalled.
+// uninstalled. A panic that escapes the service (its loop contains the
+// panics of its jobs) is contained to it: logged with its stack, and the
+// service is opened again from its state in failed mode, so that it stays
+// listed and can be uninstalled; should that one panic too, it stays
+// listed, stopped.
 func (m *Manager) start(svc *service.Service) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.services[svc.Name()] = svc
 	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
-		err := svc.Run(m.ctx)
-		if err != nil && m.ctx.Err() == nil {
-			m.log.Error("service stopped", "service", svc.Name(), "error", err)
+	go m.run(svc, true)
+}
+
+// run is a service's goroutine.
+func (m *Manager) run(svc *service.Service, reopen bool) {
+	defer m.wg.Done()
+	panicked, err := runContained(m.ctx, svc)
+	switch {
+	case panicked != nil:
+		m.log.Error("service goroutine panicked", "service", svc.Name(), "panic", fmt.Sprint(panicked.value), "stack", panicked.stack)
+		if reopen && m.ctx.Err() == nil {
+			m.reopenFailed(svc, fmt.Sprintf("an internal error (a panic: %v)", panicked.value))
 		}
-		if svc.Removed() {
-			m.mu.Lock()
-			delete(m.services, svc.Name())
-			m.mu.Unlock()
-			m.kafka.close(svc.Name())
+		return
+	case err != nil && m.ctx.Err() == nil:
+		m.log.Error("service stopped", "service", svc.Name(), "error", err)
+	}
+	if svc.Removed() {
+		m.mu.Lock()
+		delete(m.services, svc.Name())
+		m.mu.Unlock()
+		m.kafka.close(svc.Name())
+	}
+}
+
+// panicked is a recovered panic with the stack where it happened.
+type panicked struct {
+	value any
+	stack string
+}
+
+// runContained runs svc and recovers a panic that escapes it.
+func runContained(ctx context.Context, svc *service.Service) (p *panicked, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p = &panicked{value: r, stack: string(debug.Stack())}
 		}
 	}()
+	return nil, svc.Run(ctx)
+}
+
+// reopenFailed replaces a service whose goroutine panicked by the same
+// service opened failed, and runs it (once: a second panic leaves it
+// stopped).
+func (m *Manager) reopenFailed(old *service.Service, reason string) {
+	cfg := m.serviceConfig(spec.ServiceKey(old.Name()))
+	cfg.Failure = reason
+	svc, err := service.Open(m.ctx, cfg)
+	if err != nil {
+		m.log.Error("opening a panicked service again in failed mode", "service", old.Name(), "error", err)
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.services[old.Name()] != old {
+		return // uninstalled or replaced meanwhile
+	}
+	m.services[old.Name()] = svc
+	m.wg.Add(1)
+	go m.run(svc, false)
 }
 
 func (m *Manager) lookup(name string) (*service.Service, error) {
@@ -149,15 +210,25 @@ func (m *Manager) Services(context.Context) ([]service.ServiceSummary, error) {
 	return out, nil
 }
 
-// PutService installs a service or updates it.
-func (m *Manager) PutService(ctx context.Context, name string, options []byte) (service.PutResult, error) {
+// PutService installs a service or updates it. A non-empty ifMatch
+// (a config id, or service.AnyConfig) requires an installed service whose
+// target is that configuration, checked by the service in the decision
+// that changes it; otherwise a *service.PreconditionFailedError.
+func (m *Manager) PutService(ctx context.Context, name string, options []byte, ifMatch string) (service.PutResult, error) {
 	name = strings.Trim(name, "/")
 	next, err := m.parse(name, options)
 	if err != nil {
 		return service.PutResult{}, err
 	}
-	if svc, err := m.lookup(name); err == nil {
-		id, changed, err := svc.Update(ctx, next)
+	svc, err := m.lookup(name)
+	if err != nil && ifMatch != "" {
+		return service.PutResult{}, &service.PreconditionFailedError{Service: name, Expected: ifMatch}
+	}
+	if err == nil {
+		if reason := svc.Failure(); reason != "" {
+			return service.PutResult{}, fmt.Errorf("%w: %s", service.ErrConflict, reason)
+		}
+		id, changed, err := svc.UpdateIfMatch(ctx, next, ifMatch)
 		if err != nil {
 			return service.PutResult{}, err
 		}
@@ -169,7 +240,7 @@ func (m *Manager) PutService(ctx context.Context, name string, options []byte) (
 	if !started {
 		return service.PutResult{}, errors.New("the scheduler is still starting; try again")
 	}
-	svc, err := service.Create(ctx, m.serviceConfig(spec.ServiceKey(name)), next)
+	svc, err = service.Create(ctx, m.serviceConfig(spec.ServiceKey(name)), next)
 	if err != nil {
 		return service.PutResult{}, err
 	}
@@ -211,13 +282,14 @@ func (m *Manager) GetService(_ context.Context, name string) (service.ServiceDet
 	return svc.Detail(), nil
 }
 
-// DeleteService starts a service's uninstall.
-func (m *Manager) DeleteService(ctx context.Context, name string) error {
+// DeleteService starts a service's uninstall; a non-empty ifMatch is
+// checked as PutService checks it.
+func (m *Manager) DeleteService(ctx context.Context, name string, ifMatch string) error {
 	svc, err := m.lookup(name)
 	if err != nil {
 		return err
 	}
-	if err := svc.Uninstall(ctx); err != nil {
+	if err := svc.UninstallIfMatch(ctx, ifMatch); err != nil {
 		return err
 	}
 	m.kafka.close(svc.Name())
@@ -233,6 +305,9 @@ func (m *Manager) PreviewService(ctx context.Context, name string, options []byt
 		return service.Preview{}, err
 	}
 	if svc, err := m.lookup(name); err == nil {
+		if reason := svc.Failure(); reason != "" {
+			return service.Preview{}, fmt.Errorf("%w: %s", service.ErrConflict, reason)
+		}
 		up, err := svc.PreviewUpdate(ctx, next)
 		if err != nil {
 			return service.Preview{}, err

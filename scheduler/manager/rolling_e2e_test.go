@@ -88,7 +88,7 @@ func TestRollingUpdateOnLocalMesos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.mgr.PutService(ctx, "kafka", []byte(memChange)); err != nil {
+	if _, err := h.mgr.PutService(ctx, "kafka", []byte(memChange), ""); err != nil {
 		t.Fatal(err)
 	}
 	d, _ := h.mgr.GetService(ctx, "kafka")
@@ -162,7 +162,7 @@ func TestRollingUpdateOnLocalMesos(t *testing.T) {
 
 	// A cluster-wide dynamic property: applied in place, no restart.
 	const dynamicChange = `{"brokers": {"count": 3, "mem": 640}, "service": {"placement_strategy": "NODE"}, "kafka": {"server_properties": {"max.connections": "1000"}}}`
-	if _, err := h.mgr.PutService(ctx, "kafka", []byte(dynamicChange)); err != nil {
+	if _, err := h.mgr.PutService(ctx, "kafka", []byte(dynamicChange), ""); err != nil {
 		t.Fatal(err)
 	}
 	h.waitDeployed("kafka", time.Minute)

@@ -14,7 +14,11 @@
 // disk becomes a persistent volume with CREATE. A pod that ran before is
 // sticky: it is only ever relaunched on the resources that carry its own
 // resource_id labels, which Mesos offers back on the same agent, so the
-// broker finds its data again.
+// broker finds its data again. When the configuration changed its cpus or
+// mem, the relaunch resizes those reservations in place (resize.go):
+// RESERVE of the increase, UNRESERVE of the decrease, under the same labels,
+// or, when the agent cannot fit the increase, a reason naming the short
+// resource; the pod never moves to another agent for it.
 //
 // Reserved resources whose resource_id belongs to no pod of the service are
 // unexpected: Cleanup turns them into DESTROY and UNRESERVE operations, so

@@ -71,8 +71,13 @@ func (f Footprint) IDs() []string {
 type Match struct {
 	Offer *mesos.Offer
 	// Operations to send before the launch: RESERVE and CREATE for a new
-	// pod, none for a relaunch.
+	// pod; for a relaunch, none, or the UNRESERVE and RESERVE that resize
+	// its reservations to a new configuration's cpus and mem (resize.go).
 	Operations []mesos.Offer_Operation
+	// Fresh is true when the match makes the pod's first reservations
+	// (they may turn out never to have been made); a relaunch, even one
+	// that resizes its reservations, keeps the ones it has.
+	Fresh bool
 	// TaskResources and ExecutorResources are the reserved resources to put
 	// on the task and on the default executor.
 	TaskResources     []mesos.Resource
@@ -128,7 +133,7 @@ func reserveNew(need Need, offer *mesos.Offer, res Reservation, newID func() str
 		return nil, mismatch(short...)
 	}
 
-	m := &Match{Offer: offer, Footprint: Footprint{
+	m := &Match{Offer: offer, Fresh: true, Footprint: Footprint{
 		AgentID: offer.AgentID.Value, Hostname: offer.Hostname,
 		ResourceIDs: map[string]string{}, Ports: ports,
 	}}
@@ -196,6 +201,8 @@ func relaunch(need Need, offer *mesos.Offer, res Reservation) (*Match, error) {
 		}
 	}
 	m := &Match{Offer: offer, Footprint: *fp}
+	sizes := resizable(need)
+	z := &resizer{pod: need.Pod, hostname: offer.Hostname, pool: newPool(offer)}
 	var missing []string
 	keys := make([]string, 0, len(fp.ResourceIDs))
 	for key := range fp.ResourceIDs {
@@ -212,6 +219,9 @@ func relaunch(need Need, offer *mesos.Offer, res Reservation) (*Match, error) {
 			missing = append(missing, "volume "+fp.VolumeID)
 			continue
 		}
+		if want, ok := sizes[key]; ok {
+			r = z.resize(key, r, want)
+		}
 		if strings.HasPrefix(key, executorKeyPrefix) {
 			m.ExecutorResources = append(m.ExecutorResources, r)
 		} else {
@@ -222,6 +232,10 @@ func relaunch(need Need, offer *mesos.Offer, res Reservation) (*Match, error) {
 		return nil, mismatch(Reason{Class: ClassReservationsNotOffered,
 			Detail: fmt.Sprintf("offer lacks %s's reserved %v (not offered yet, or still in use by a previous launch)", need.Pod, missing)})
 	}
+	if len(z.short) > 0 {
+		return nil, mismatch(z.short...)
+	}
+	m.Operations = z.operations()
 	return m, nil
 }
 

@@ -183,9 +183,10 @@ func (s *Service) act(ctx context.Context, fx effects) error {
 		}
 	}
 	if len(fx.writes) > 0 {
-		s.mu.Lock()
-		s.publish() // what the decision changed, now stored
-		s.mu.Unlock()
+		// What the decision changed, now stored; published under a
+		// deferred unlock (locked), so that a panic cannot leave s.mu
+		// held.
+		s.locked(func() effects { return effects{} })
 	}
 	if fx.after != nil {
 		keep(s.locked(fx.after))

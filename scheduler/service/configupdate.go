@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/configstore"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/rollout"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
@@ -21,9 +20,19 @@ import (
 // cannot take is refused with the validation.Problems, and nothing is
 // stored.
 func (s *Service) Update(ctx context.Context, next spec.ServiceSpec) (configID string, changed bool, err error) {
+	return s.UpdateIfMatch(ctx, next, "")
+}
+
+// UpdateIfMatch is Update that first checks, in the same decision, that
+// the target configuration is still expected ("" and AnyConfig match any):
+// otherwise it refuses with a *PreconditionFailedError and changes nothing.
+func (s *Service) UpdateIfMatch(ctx context.Context, next spec.ServiceSpec, expected string) (configID string, changed bool, err error) {
 	var id string
 	var updated bool
 	err = s.submit(ctx, "updating the configuration", func() effects {
+		if err := checkExpected(s.name, expected, s.configID()); err != nil {
+			return failed(err)
+		}
 		if err := checkUpdate(s.name, s.spec, s.uninstall != nil, next); err != nil {
 			return failed(err)
 		}
@@ -61,7 +70,8 @@ func (s *Service) Update(ctx context.Context, next spec.ServiceSpec) (configID s
 func (s *Service) storeUpdate(next spec.ServiceSpec, u rollout.Update, controller int, done func(configID string)) effects {
 	newConfigID := newID()
 	value := mustJSON(next)
-	ops := append(s.configs.SetTargetOps(newConfigID, value), state.DeleteOp(propertyKey(propertyDeployOverride)))
+	accepted := s.now()
+	ops := append(s.configs.SetTargetOps(newConfigID, value, accepted), state.DeleteOp(propertyKey(propertyDeployOverride)))
 	rolling := rollable(s.spec, s.podStates())
 	var records map[int]TaskRecord
 	if rolling {
@@ -75,7 +85,7 @@ func (s *Service) storeUpdate(next spec.ServiceSpec, u rollout.Update, controlle
 			return failed(err)
 		}
 		s.spec = next
-		s.configs.TargetSet(newConfigID, value)
+		s.configs.TargetSet(newConfigID, value, accepted)
 		delete(s.properties, propertyDeployOverride)
 		for i, rec := range records {
 			s.pods[i].record = rec
@@ -198,24 +208,25 @@ func checkUpdate(name string, current spec.ServiceSpec, uninstalling bool, next 
 
 // pruneConfigurations decides the deletion of the stored configurations
 // package configstore's rule lets go: those that are neither the target,
-// nor one a task was launched with, nor in the kept history.
+// nor one a task was launched with, nor among the configstore.History
+// newest of the rest; they go in one commit with the history key.
 func (s *Service) pruneConfigurations() effects {
 	used := map[string]bool{}
 	for _, p := range s.pods {
 		used[p.record.ConfigID] = true
 	}
-	var fx effects
-	for _, id := range s.configs.Prune(func(id string) bool { return used[id] }) {
-		fx.writes = append(fx.writes, commitWrite("deleting unused configuration "+id, []state.Op{configstore.DeleteOp(id)}, func(err error) effects {
-			if err != nil {
-				s.log.Warn("deleting an unused configuration", "config_id", id, "error", err)
-				return effects{}
-			}
-			s.configs.Deleted(id)
-			return effects{}
-		}))
+	ids := s.configs.Prune(func(id string) bool { return used[id] })
+	if len(ids) == 0 {
+		return effects{}
 	}
-	return fx
+	return effects{writes: []write{commitWrite(fmt.Sprintf("deleting %d unused configurations", len(ids)), s.configs.DeleteOps(ids), func(err error) effects {
+		if err != nil {
+			s.log.Warn("deleting unused configurations", "config_ids", ids, "error", err)
+			return effects{}
+		}
+		s.configs.Deleted(ids...)
+		return effects{}
+	})}}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -41,9 +41,12 @@ type ConnectionConfig struct {
 type Dialer func(ConnectionConfig) (Connection, error)
 
 // MesosDialer returns the Dialer of a real master: an http(s) URL or
-// zk://…/mesos, reached through transport (nil: http.DefaultTransport).
-// callTimeout bounds each call's HTTP exchange (0: mesosclient's default).
-func MesosDialer(master string, transport http.RoundTripper, minBackoff, maxBackoff, callTimeout time.Duration) Dialer {
+// zk://…/mesos, reached through transport (nil: http.DefaultTransport),
+// resubscribing with backoff between minBackoff and maxBackoff (0:
+// mesosclient's defaults). The service bounds each call with its own
+// deadline (Timing.CallTimeout); mesosclient bounds SUBSCRIBE and its
+// acknowledgements.
+func MesosDialer(master string, transport http.RoundTripper, minBackoff, maxBackoff time.Duration) Dialer {
 	return func(cfg ConnectionConfig) (Connection, error) {
 		resolver, err := mesosclient.NewMasterResolver(master)
 		if err != nil {
@@ -57,7 +60,6 @@ func MesosDialer(master string, transport http.RoundTripper, minBackoff, maxBack
 			Logger:      cfg.Logger,
 			MinBackoff:  minBackoff,
 			MaxBackoff:  maxBackoff,
-			CallTimeout: callTimeout,
 			Transport:   transport,
 		})
 		if err != nil {

@@ -44,7 +44,7 @@ func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers
 	}
 	// A relaunch on existing reservations is confirmed from the start:
 	// only fresh reservations may turn out never to have been made.
-	status := TaskStatus{TaskID: taskID, Confirmed: len(match.Operations) == 0}
+	status := TaskStatus{TaskID: taskID, Confirmed: !match.Fresh}
 
 	previous, hadPrevious := s.pods[i]
 	launched := &pod{record: record, status: status}
@@ -100,7 +100,7 @@ func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers
 		}
 		launched.record.ConfigHash, launched.record.Info = assembled.hash, assembled.json
 		g.ops = append(g.ops, calls.OpLaunchGroup(assembled.executor, assembled.info))
-		s.log.Info("launching broker", "pod", step.Pod, "task_id", taskID, "agent", match.Offer.Hostname, "port", site.Port, "fresh_reservations", len(match.Operations) > 0)
+		s.log.Info("launching broker", "pod", step.Pod, "task_id", taskID, "agent", match.Offer.Hostname, "port", site.Port, "fresh_reservations", match.Fresh, "operations", len(match.Operations))
 		return effects{}
 	}}
 }

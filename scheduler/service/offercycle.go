@@ -89,6 +89,10 @@ func (s *Service) decideOffers(in []mesos.Offer) effects {
 	switch {
 	case s.uninstall != nil:
 		return s.cleanupForUninstall(groups)
+	case s.failure != "":
+		// A failed service changes nothing on its agents: not even the
+		// release of reservations it cannot tell are its brokers'.
+		return s.decline(groups, s.cfg.Timing.LongDecline, "declined long", "the service failed")
 	case !s.reconciled():
 		// Until every task's state is known, a pod may look free to
 		// launch while it still runs.

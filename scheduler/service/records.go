@@ -134,6 +134,11 @@ type persisted struct {
 	configs      *configstore.Store
 	// properties are the stored properties by name, as stored.
 	properties map[string][]byte
+	// broken lists what of the stored state could be read but not be
+	// used (a target that does not decode, a task record that does
+	// not): the service opens failed with these reasons. warnings are
+	// flaws it runs with (lost overrides, a status asked of Mesos again).
+	broken, warnings []string
 }
 
 func getJSON(ctx context.Context, store state.Store, key string, v any) (bool, error) {
@@ -172,7 +177,10 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// load reads a service's whole state.
+// load reads a service's whole state. An error means the state could not
+// be read (the store failed); state that was read but cannot be used is
+// listed in broken, with everything that could be used kept, so that the
+// service can still be uninstalled.
 func load(ctx context.Context, store state.Store) (persisted, error) {
 	var p persisted
 	var err error
@@ -183,22 +191,34 @@ func load(ctx context.Context, store state.Store) (persisted, error) {
 		return p, err
 	}
 	if p.configs, err = configstore.Load(ctx, store); err != nil {
-		return p, fmt.Errorf("service %q: %w", p.name, err)
-	}
-	id, target := p.configs.Target()
-	if err := json.Unmarshal(target, &p.spec); err != nil {
-		return p, fmt.Errorf("decoding the target configuration %s: %w", id, err)
+		if ctx.Err() != nil {
+			return p, fmt.Errorf("service %q: %w", p.name, err)
+		}
+		p.broken = append(p.broken, fmt.Sprintf("loading the configurations: %v", err))
+		p.configs = new(configstore.Store)
+	} else {
+		id, target := p.configs.Target()
+		if err := json.Unmarshal(target, &p.spec); err != nil {
+			p.broken = append(p.broken, fmt.Sprintf("decoding the target configuration %s: %v", id, err))
+			p.spec = spec.ServiceSpec{}
+		}
 	}
 	if p.properties, err = loadChildren(ctx, store, keyProperties); err != nil {
 		return p, err
 	}
 	p.uninstalling = string(p.properties[propertyUninstalling]) == "true"
 	if raw := p.properties[propertyDeployOverride]; len(raw) > 0 {
+		// Overrides are an operator's pauses: losing them is no reason to
+		// fail the service.
 		if err := json.Unmarshal(raw, &p.overrides); err != nil {
-			return p, fmt.Errorf("decoding %s: %w", propertyKey(propertyDeployOverride), err)
+			p.overrides = plan.Overrides{}
+			p.warnings = append(p.warnings, fmt.Sprintf("decoding %s (ignored): %v", propertyKey(propertyDeployOverride), err))
 		}
 	}
-	p.pods, err = loadPods(ctx, store)
+	var broken, warnings []string
+	p.pods, broken, warnings, err = loadPods(ctx, store)
+	p.broken = append(p.broken, broken...)
+	p.warnings = append(p.warnings, warnings...)
 	return p, err
 }
 
@@ -222,23 +242,42 @@ func loadChildren(ctx context.Context, store state.Store, key string) (map[strin
 	return values, nil
 }
 
-func loadPods(ctx context.Context, store state.Store) (map[int]*pod, error) {
+// loadPods reads the task records and their statuses; a record that
+// does not decode is left out and listed in broken (the pod's reservations
+// are then only released by an uninstall, which releases everything of the
+// role).
+func loadPods(ctx context.Context, store state.Store) (pods map[int]*pod, broken, warnings []string, err error) {
 	names, err := store.Children(ctx, keyTasks)
 	if err != nil && !errors.Is(err, state.ErrNotFound) {
-		return nil, fmt.Errorf("listing tasks: %w", err)
+		return nil, nil, nil, fmt.Errorf("listing tasks: %w", err)
 	}
-	pods := make(map[int]*pod, len(names))
+	pods = make(map[int]*pod, len(names))
+	var decodeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	isDecoding := func(err error) bool { return errors.As(err, &decodeErr) || errors.As(err, &syntaxErr) }
 	for _, name := range names {
 		p := &pod{}
 		found, err := getJSON(ctx, store, taskInfoKey(name), &p.record)
+		if err != nil && isDecoding(err) {
+			broken = append(broken, fmt.Sprintf("task %s: %v", name, err))
+			continue
+		}
 		if err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 		if !found {
 			continue
 		}
+		if _, ok := pods[p.record.Pod]; ok || p.record.Pod < 0 {
+			broken = append(broken, fmt.Sprintf("task %s: pod index %d is not valid or is taken by another task", name, p.record.Pod))
+			continue
+		}
 		if _, err := getJSON(ctx, store, taskStatusKey(name), &p.status); err != nil {
-			return nil, err
+			if !isDecoding(err) {
+				return nil, nil, nil, err
+			}
+			warnings = append(warnings, fmt.Sprintf("task %s: %v (its state is asked of Mesos again)", name, err))
+			p.status = TaskStatus{}
 		}
 		if p.status.TaskID != p.record.TaskID {
 			// The status belongs to the task launched before; the
@@ -247,5 +286,5 @@ func loadPods(ctx context.Context, store state.Store) (map[int]*pod, error) {
 		}
 		pods[p.record.Pod] = p
 	}
-	return pods, nil
+	return pods, broken, warnings, nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/metrics"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/offers"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/recovery"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/rollout"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
@@ -37,12 +40,19 @@ type Config struct {
 	Clock func() time.Time
 	// Hostname is reported to Mesos as the framework's host.
 	Hostname string
+	Logger   *slog.Logger
+	Timing   Timing
 	// Kafka gives the admin connection of the service's brokers, for the
 	// rolling update's checks (rolling.go); nil: Kafka is never reachable,
 	// so a restart with the safety check on waits.
-	Kafka  KafkaProvider
-	Logger *slog.Logger
-	Timing Timing
+	Kafka KafkaProvider
+	// Name is the service's name as its state key says it (the manager
+	// knows it); it is used when the stored name is missing.
+	Name string
+	// Failure, when set, opens the service failed with this reason
+	// whatever its state holds (the manager's answer to a service whose
+	// goroutine panicked outside its loop).
+	Failure string
 }
 
 // Timing holds the service's periods and filters; zero values take the
@@ -67,6 +77,10 @@ type Timing struct {
 	// KillRetry is how long to wait for a killed task to end before
 	// killing it again (30s; ours).
 	KillRetry time.Duration
+	// LaunchBackoff spaces out relaunches of a broker whose launches keep
+	// failing (recovery.DefaultBackoff: 60s ×1.15 up to 300s; see
+	// backoff.go).
+	LaunchBackoff recovery.Backoff
 	// CallTimeout bounds every Mesos call (10s; ours).
 	CallTimeout time.Duration
 	// StoreTimeout bounds every state store call (10s; ours).
@@ -92,6 +106,9 @@ func (t Timing) withDefaults() Timing {
 	def(&t.AcceptRefuse, time.Second)
 	def(&t.MinReviveInterval, 5*time.Second)
 	def(&t.KillRetry, 30*time.Second)
+	if t.LaunchBackoff.Initial <= 0 {
+		t.LaunchBackoff = recovery.DefaultBackoff()
+	}
 	def(&t.CallTimeout, 10*time.Second)
 	def(&t.StoreTimeout, 10*time.Second)
 	def(&t.KafkaTimeout, 10*time.Second)
@@ -134,7 +151,8 @@ type Service struct {
 	filtered   bool
 	reconcile  reconciliation
 	lastRevive time.Time
-	killedAt   map[string]time.Time // task ID → when KILL was sent
+	killedAt   map[string]time.Time    // task ID → when KILL was sent
+	failures   map[int]*launchFailures // pod index → failed launches in a row (backoff.go)
 	outcomes   *ring[OfferOutcome]
 	cycles     *ring[OfferCycle]
 	cycle      *OfferCycle // the offer cycle under way
@@ -151,6 +169,14 @@ type Service struct {
 	rollout     *rolloutState
 	gateCleared map[string]string
 	isrSince    map[string]time.Time
+	// failure is why the service is failed ("" when it is not): its
+	// stored state could not be loaded or planned, or a job panicked. A
+	// failed service runs its framework (reconciliation, task statuses)
+	// and its uninstall, and nothing else: its deploy plan is an empty
+	// plan in ERROR that carries the reason, so it launches and kills
+	// nothing, and offers are declined. failureText is what readers see.
+	failure     string
+	failureText atomic.Pointer[string]
 
 	// view is what readers see, published at the end of every decision.
 	view atomic.Pointer[view]
@@ -176,7 +202,7 @@ func Create(ctx context.Context, cfg Config, s spec.ServiceSpec) (*Service, erro
 	timeout := cfg.Timing.withDefaults().StoreTimeout
 	commitCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ops := append([]state.Op{state.CompareAndSetOp(keyServiceName, []byte(s.Name), state.NoVersion)}, configstore.CreateOps(configID, mustJSON(s))...)
+	ops := append([]state.Op{state.CompareAndSetOp(keyServiceName, []byte(s.Name), state.NoVersion)}, configstore.CreateOps(configID, mustJSON(s), cfg.clock()())...)
 	err = cfg.Store.Commit(commitCtx, ops...)
 	if errors.Is(err, state.ErrVersionConflict) {
 		return nil, fmt.Errorf("%w: service %q already exists in the state store", ErrConflict, s.Name)
@@ -187,7 +213,12 @@ func Create(ctx context.Context, cfg Config, s spec.ServiceSpec) (*Service, erro
 	return Open(ctx, cfg)
 }
 
-// Open loads a service from its state; Run starts it.
+// Open loads a service from its state; Run starts it. It fails only when
+// the state cannot be read. State that was read but cannot be used (a
+// target configuration that does not decode, fails validation or cannot be
+// planned; a task record that does not decode) opens the service failed:
+// it is listed, its deploy plan is in ERROR with the reason, its health
+// says so, and it can be uninstalled, while it launches nothing.
 func Open(ctx context.Context, cfg Config) (*Service, error) {
 	cfg.Timing = cfg.Timing.withDefaults()
 	if cfg.Logger == nil {
@@ -203,6 +234,12 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	p, err := load(loadCtx, cfg.Store)
 	if err != nil {
 		return nil, fmt.Errorf("loading the service's state: %w", err)
+	}
+	if p.name == "" {
+		p.name = cfg.Name
+	}
+	if p.name == "" {
+		return nil, errors.New("loading the service's state: it holds no service name and none was given")
 	}
 	s := &Service{
 		name:        p.name,
@@ -223,9 +260,23 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		jobs:        make(chan job),
 		stopped:     make(chan struct{}),
 	}
-	s.rollout = s.recoveredRollout()
-	if err := s.buildDeployPlan(p.overrides); err != nil {
-		return nil, err
+	for _, w := range p.warnings {
+		s.log.Warn("loading the service's state", "problem", w)
+	}
+	switch {
+	case cfg.Failure != "":
+		s.fail(cfg.Failure)
+	case len(p.broken) > 0:
+		s.fail("the stored state cannot be used: " + strings.Join(p.broken, "; "))
+	default:
+		if problems := p.spec.Options.Validate(); len(problems) > 0 {
+			s.fail(fmt.Sprintf("the stored target configuration %s is not valid: %v", s.configID(), problems))
+			break
+		}
+		s.rollout = s.recoveredRollout()
+		if err := s.buildDeployPlan(p.overrides); err != nil {
+			s.fail(fmt.Sprintf("the stored target configuration %s cannot be planned: %v", s.configID(), err))
+		}
 	}
 	if p.uninstalling {
 		if err := s.buildUninstallPlan(); err != nil {
@@ -234,6 +285,51 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s.publish()
 	return s, nil
+}
+
+// fail puts the service in failed mode for reason: its deploy plan
+// becomes an empty plan in ERROR carrying the reason, and whatever of its
+// identity the stored target lacks is derived from its name, so that its
+// framework can still subscribe and uninstall. It runs under s.mu (or
+// before the service is shared).
+func (s *Service) fail(reason string) {
+	msg := fmt.Sprintf("service %s failed: %s; nothing is deployed or changed until it is uninstalled (DELETE the service), then installed again", s.name, reason)
+	s.log.Error("service failed", "reason", reason)
+	s.failure = msg
+	s.failureText.Store(&msg)
+	s.spec = failedIdentity(s.name, s.spec)
+	failed, err := plan.New(plan.DeployPlanName, plan.Serial, nil, plan.WithKey(s.configID()))
+	if err != nil {
+		panic(fmt.Sprintf("building an empty plan: %v", err)) // a named plan without phases is always valid
+	}
+	failed.SetErrors([]string{msg})
+	s.deploy = failed
+}
+
+// failedIdentity keeps what the framework needs of a stored spec that
+// cannot be used, taking name, role, principal and user from the service's
+// name (as spec derives them) where the stored spec does not agree.
+func failedIdentity(name string, stored spec.ServiceSpec) spec.ServiceSpec {
+	id := spec.ServiceSpec{
+		Name:      name,
+		Role:      spec.SanitizedName(name) + "-role",
+		Principal: spec.SanitizedName(name) + "-principal",
+		ZNode:     spec.ZNode(name),
+		User:      stored.User,
+		Options:   stored.Options,
+	}
+	if id.User == "" {
+		id.User = spec.DefaultOptions().Service.User
+	}
+	return id
+}
+
+// Failure says why the service is failed, "" when it is not.
+func (s *Service) Failure() string {
+	if p := s.failureText.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // Name is the service's name.
@@ -286,7 +382,7 @@ func (s *Service) run(ctx context.Context) error {
 	defer close(s.stopped)
 	dial := s.cfg.Dial
 	if dial == nil {
-		dial = MesosDialer(s.cfg.Master, s.cfg.Transport, s.cfg.Timing.MinBackoff, s.cfg.Timing.MaxBackoff, s.cfg.Timing.CallTimeout)
+		dial = MesosDialer(s.cfg.Master, s.cfg.Transport, s.cfg.Timing.MinBackoff, s.cfg.Timing.MaxBackoff)
 	}
 	conn, err := dial(ConnectionConfig{
 		Framework:   s.frameworkInfo(),
@@ -325,9 +421,9 @@ func (s *Service) loop(ctx context.Context, stopConn context.CancelFunc, connDon
 		case <-ctx.Done():
 			return ctx.Err()
 		case j := <-s.jobs:
-			j.done <- s.runJob(ctx, j.decide)
+			j.done <- s.contained(ctx, j.what, j.decide)
 		case <-ticker.C:
-			if err := s.runJob(ctx, s.tick); err != nil {
+			if err := s.contained(ctx, "timers", s.tick); err != nil {
 				s.log.Warn("timers", "error", err)
 			}
 		case err := <-connDone:
@@ -335,7 +431,7 @@ func (s *Service) loop(ctx context.Context, stopConn context.CancelFunc, connDon
 			if !errors.Is(err, mesosclient.ErrFrameworkRemoved) {
 				return err
 			}
-			if err := s.runJob(ctx, s.frameworkRemoved); err != nil {
+			if err := s.contained(ctx, "the framework's removal", s.frameworkRemoved); err != nil {
 				s.log.Error("after the master removed the framework", "error", err)
 			}
 		}
@@ -343,6 +439,29 @@ func (s *Service) loop(ctx context.Context, stopConn context.CancelFunc, connDon
 			return nil
 		}
 	}
+}
+
+// contained runs a job and contains a panic in it to this service: the
+// panic is logged with its stack, the service is failed (see fail) and
+// goes on running for its uninstall, and the job answers with an error.
+// Decisions hold s.mu only under a deferred unlock (locked), so the lock is
+// free again when the panic reaches here.
+func (s *Service) contained(ctx context.Context, what string, decide func() effects) (err error) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		s.log.Error("a job of the service panicked; the service is failed", "job", what, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.failure == "" && s.uninstall == nil {
+			s.fail(fmt.Sprintf("an internal error (a panic: %v) while %s", r, what))
+		}
+		s.publish()
+		err = fmt.Errorf("%s: service %s: internal error: %v", what, s.name, r)
+	}()
+	return s.runJob(ctx, decide)
 }
 
 // tick decides the periodic work.
@@ -360,6 +479,7 @@ func (s *Service) tick() effects {
 	if s.uninstall != nil {
 		return fx.join(s.progressUninstall())
 	}
+	s.releaseDelayedSteps()
 	return fx.join(s.killOutdatedTasks()).join(s.rollingWork()).join(s.reviveOrSuppress())
 }
 
@@ -399,6 +519,14 @@ func (s *Service) activePlan() *plan.Plan {
 func (s *Service) configID() string {
 	id, _ := s.configs.Target()
 	return id
+}
+
+// clock is the configured clock, time.Now when none is.
+func (cfg Config) clock() func() time.Time {
+	if cfg.Clock == nil {
+		return time.Now
+	}
+	return cfg.Clock
 }
 
 // now is the service's clock.

@@ -41,6 +41,7 @@ func (s *Service) handleUpdate(st mesos.TaskStatus) effects {
 			return effects{}
 		}
 		s.deploy.TaskUpdate(plan.TaskUpdate{TaskID: taskID, State: plan.TaskState(state), Ready: next.Ready})
+		s.noteLaunchOutcome(p, next)
 		if next.launchNeverReachedMesos() {
 			// The master does not know the task (TASK_UNKNOWN, after a
 			// failed ACCEPT): the step starts afresh. A TASK_UNKNOWN for a

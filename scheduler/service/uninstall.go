@@ -51,7 +51,17 @@ type uninstallPlan struct {
 // taken back), then the uninstall plan runs from the next tick on. Calling
 // it again changes nothing.
 func (s *Service) Uninstall(ctx context.Context) error {
+	return s.UninstallIfMatch(ctx, "")
+}
+
+// UninstallIfMatch is Uninstall that first checks, in the same decision,
+// that the target configuration is still expected ("" and AnyConfig match
+// any): otherwise it refuses with a *PreconditionFailedError.
+func (s *Service) UninstallIfMatch(ctx context.Context, expected string) error {
 	return s.submit(ctx, "starting the uninstall", func() effects {
+		if err := checkExpected(s.name, expected, s.configID()); err != nil {
+			return failed(err)
+		}
 		if s.uninstall != nil {
 			return effects{}
 		}

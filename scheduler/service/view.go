@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/configstore"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 )
@@ -41,6 +42,7 @@ type view struct {
 	propertyNames  []string
 	configs        map[string][]byte
 	configIDs      []string
+	configHistory  []configstore.Entry
 	configsVersion uint64
 
 	outcomes        []OfferOutcome // newest first
@@ -71,9 +73,9 @@ func (s *Service) publish() {
 		propertyNames: sortedKeys(s.properties),
 	}
 	if prev != nil && prev.configsVersion == s.configs.Version() {
-		v.configs, v.configIDs, v.configsVersion = prev.configs, prev.configIDs, prev.configsVersion
+		v.configs, v.configIDs, v.configHistory, v.configsVersion = prev.configs, prev.configIDs, prev.configHistory, prev.configsVersion
 	} else {
-		v.configs, v.configIDs, v.configsVersion = s.configs.Snapshot(), s.configs.IDs(), s.configs.Version()
+		v.configs, v.configIDs, v.configHistory, v.configsVersion = s.configs.Snapshot(), s.configs.IDs(), s.configs.History(), s.configs.Version()
 	}
 	if prev != nil && prev.detail.ConfigID == v.detail.ConfigID {
 		v.detail.Options = prev.detail.Options
@@ -194,6 +196,12 @@ func autoipService(name string) string {
 // ConfigurationIDs lists the stored configurations.
 func (s *Service) ConfigurationIDs(context.Context) ([]string, error) {
 	return s.current().configIDs, nil
+}
+
+// ConfigurationHistory lists the stored configurations in the order they
+// became the target, oldest first, with the time each did.
+func (s *Service) ConfigurationHistory(context.Context) ([]configstore.Entry, error) {
+	return s.current().configHistory, nil
 }
 
 // Configuration returns a stored configuration.

@@ -24,7 +24,7 @@ type stubBackend struct {
 }
 
 func (b *stubBackend) Services(context.Context) ([]service.ServiceSummary, error) { return nil, nil }
-func (b *stubBackend) PutService(context.Context, string, []byte) (service.PutResult, error) {
+func (b *stubBackend) PutService(context.Context, string, []byte, string) (service.PutResult, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.puts++
@@ -33,7 +33,7 @@ func (b *stubBackend) PutService(context.Context, string, []byte) (service.PutRe
 func (b *stubBackend) GetService(context.Context, string) (service.ServiceDetail, error) {
 	return service.ServiceDetail{}, &service.NotFoundError{Kind: "Service", Name: "x"}
 }
-func (b *stubBackend) DeleteService(context.Context, string) error { return nil }
+func (b *stubBackend) DeleteService(context.Context, string, string) error { return nil }
 func (b *stubBackend) PreviewService(context.Context, string, []byte) (service.Preview, error) {
 	return service.Preview{}, nil
 }
