@@ -61,6 +61,9 @@
 //	GET    /v1/pod/status                      200 PodsStatus
 //	GET    /v1/pod/{pod}/status                200 PodInstance; 404
 //	GET    /v1/pod/{pod}/info                  200 []PodTaskInfo; 404
+//	POST   /v1/pod/{pod}/restart               200 PodRestart; 404 (restart in place through the deploy plan)
+//	PUT    /v1/brokers/{id}                    200 [task ids] (DC/OS broker restart); 400 bad id; 404;
+//	                                           501 for ?replace=true (not available yet)
 //	GET    /v1/endpoints                       200 endpoint names
 //	GET    /v1/endpoints/{name}                200 Endpoint (broker) or text (zookeeper); 404
 //	GET    /v1/configurations                  200 ids

@@ -216,3 +216,10 @@ type OfferOutcome struct {
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason,omitempty"`
 }
+
+// PodRestart answers POST /service/{name}/v1/pod/{pod}/restart: the pod
+// and the names of the tasks being restarted (dcos-commons' shape).
+type PodRestart struct {
+	Pod   string   `json:"pod"`
+	Tasks []string `json:"tasks"`
+}

@@ -28,6 +28,7 @@
 //	GET    /v1/plan ; GET|POST|PUT /v1/plan/{continue|interrupt|forceComplete|restart}
 //	PUT|POST /v1/plan?cmd=<command>                  legacy aliases for the deploy plan
 //	GET    /v1/pod ; /v1/pod/status ; /v1/pod/{pod}/status ; /v1/pod/{pod}/info        [pods.go]
+//	POST   /v1/pod/{pod}/restart ; PUT /v1/brokers/{id}   restart in place            [restart.go]
 //	GET    /v1/endpoints ; /v1/endpoints/{name}                                         [endpoints.go]
 //	GET    /v1/configurations ; /targetId ; /target ; /{id}                             [config.go]
 //	GET    /v1/state/frameworkId ; /v1/state/properties ; /v1/state/properties/{name}  [config.go]

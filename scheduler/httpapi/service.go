@@ -73,6 +73,7 @@ func (s *server) serviceRouter() *chi.Mux {
 		r.Use(requireToken(s.token))
 		s.planRoutes(r)
 		s.podRoutes(r)
+		s.restartRoutes(r)
 		s.endpointRoutes(r)
 		s.configRoutes(r)
 		s.stateRoutes(r)
