@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -26,6 +27,7 @@ type fakeKafka struct {
 	controller  int32
 	unreachable error
 	unsafe      map[int32]string // broker → blocking reason
+	unknown     map[int32]bool   // brokers the cluster does not know
 	outOfSync   map[int32]bool
 	applyErr    error
 	applied     [][]admin.ClusterConfig
@@ -33,7 +35,7 @@ type fakeKafka struct {
 }
 
 func newFakeKafka() *fakeKafka {
-	return &fakeKafka{controller: -1, unsafe: map[int32]string{}, outOfSync: map[int32]bool{}}
+	return &fakeKafka{controller: -1, unsafe: map[int32]string{}, unknown: map[int32]bool{}, outOfSync: map[int32]bool{}}
 }
 
 func (k *fakeKafka) provide(context.Context) (service.Kafka, error) {
@@ -60,6 +62,9 @@ func (k *fakeKafka) CanRestartBroker(_ context.Context, id int32) (admin.Restart
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.gateChecks = append(k.gateChecks, id)
+	if k.unknown[id] {
+		return admin.RestartCheck{}, fmt.Errorf("checking whether broker %d can restart: %w", id, admin.ErrUnknownBroker)
+	}
 	if why := k.unsafe[id]; why != "" {
 		return admin.RestartCheck{Broker: id, Live: true, Blocking: []admin.RestartBlocker{{Reason: why}}}, nil
 	}
@@ -293,5 +298,21 @@ func TestRolloutSurvivesASchedulerRestart(t *testing.T) {
 	})
 	if n := len(f.master.Calls(scheduler.Call_KILL)); n != 0 {
 		t.Fatalf("%d KILLs while the restart was not safe", n)
+	}
+}
+
+// TestGateLetsABrokerKafkaDoesNotKnowStop: a broker that is not in the
+// cluster and holds no replicas cannot lower availability: it is
+// restarted, not waited for.
+func TestGateLetsABrokerKafkaDoesNotKnowStop(t *testing.T) {
+	f, launches := deployThree(t, `{"brokers": {"count": 3}}`)
+	f.kafka.set(func(k *fakeKafka) { k.unknown[0] = true })
+	next := changed(t, f, func(o *spec.Options) { o.Brokers.Heap.Size += 64 })
+	if _, _, err := f.svc.Update(f.ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	kill := f.waitCalls(scheduler.Call_KILL, 1)[0]
+	if got := kill.GetKill().TaskID.Value; got != launches[0].TaskID() {
+		t.Fatalf("killed %s, want broker 0's %s", got, launches[0].TaskID())
 	}
 }
