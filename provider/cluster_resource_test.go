@@ -80,15 +80,35 @@ output "bootstrap_servers" {
 	}
 	before := brokerTasks(ctx, t, c, name)
 
+	// The roll goes by broker id with the active controller last.
+	order := []int{}
+	controller := -1
+	for id := range 3 {
+		b, err := c.Broker(ctx, name, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Controller {
+			controller = id
+			continue
+		}
+		order = append(order, id)
+	}
+	if controller < 0 {
+		t.Fatal("no broker is the controller")
+	}
+	order = append(order, controller)
+	pods := make([]string, len(order))
+	wants := []string{"Changed settings: brokers.mem: 1024 → 1536", fmt.Sprintf("kafka-%d (the active controller, last)", controller)}
+	for i, id := range order {
+		pods[i] = fmt.Sprintf("kafka-%d", id)
+		wants = append(wants, fmt.Sprintf("%d. kafka-%d (broker %d): restart (brokers.mem: 1024 → 1536)", i+1, id, id))
+	}
+	wants = append(wants, "Kafka cluster acc-cli: the apply restarts 3 brokers (serial, "+strings.Join(pods, " → ")+")")
+
 	tf.write(config(1536, 3))
 	plan := squash(tf.must("plan"))
-	for _, want := range []string{
-		"Kafka cluster acc-cli: the apply restarts 3 brokers (serial, kafka-0 → kafka-1 → kafka-2)",
-		"Changed settings: brokers.mem: 1024 → 1536",
-		"1. kafka-0 (broker 0): restart (brokers.mem: 1024 → 1536)",
-		"2. kafka-1 (broker 1): restart (brokers.mem: 1024 → 1536)",
-		"3. kafka-2 (broker 2): restart (brokers.mem: 1024 → 1536)",
-	} {
+	for _, want := range wants {
 		if !strings.Contains(plan, want) {
 			t.Errorf("the plan does not say %q:\n%s", want, plan)
 		}
