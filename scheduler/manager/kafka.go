@@ -81,6 +81,15 @@ func (m *Manager) Kafka(ctx context.Context, name string) (*admin.Client, error)
 // the service's brokers any more (the client learns every other move from
 // the cluster's metadata).
 func (k *kafkaAdmins) client(name string, seeds []string, log *slog.Logger) (*admin.Client, error) {
+	var stale *admin.Client
+	defer func() {
+		// Closed after the lock is released: closing shuts its
+		// connections down. Requests still using it fail and are answered
+		// 503.
+		if stale != nil {
+			stale.Close()
+		}
+	}()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.conns == nil {
@@ -90,11 +99,10 @@ func (k *kafkaAdmins) client(name string, seeds []string, log *slog.Logger) (*ad
 		if slices.ContainsFunc(c.seeds, func(s string) bool { return slices.Contains(seeds, s) }) {
 			return c.client, nil
 		}
-		// Closing does no network wait on kgo; requests still using the
-		// old client fail and are answered 503.
-		c.client.Close()
+		stale = c.client
 		delete(k.conns, name)
 	}
+	// admin.New dials nothing: kgo connects on the first request.
 	client, err := admin.New(admin.Config{Brokers: slices.Clone(seeds), ClientID: "kafka-scheduler-" + name, Logger: log.With("service", name)})
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the brokers of service %s: %w", name, err)
