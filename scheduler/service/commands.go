@@ -11,6 +11,12 @@ import (
 // overrides, so that an interrupt or a continue survives a restart.
 func (s *Service) PlanCommand(ctx context.Context, cmd PlanCommand) error {
 	return s.submit(ctx, "running the "+cmd.Command+" command", func() effects {
+		if cmd.Plan == plan.RecoveryPlanName {
+			if err := runCommand(s.rec.plan, cmd); err != nil {
+				return failed(err)
+			}
+			return s.storeRecoveryOverrides(cmd.Command)
+		}
 		if cmd.Plan != plan.DeployPlanName {
 			return failed(&NotFoundError{Kind: "Plan", Name: cmd.Plan})
 		}

@@ -9,7 +9,6 @@ import (
 	"github.com/mesos/mesos-go/api/v1/lib/scheduler/calls"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/offers"
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/taskinfo"
@@ -25,7 +24,7 @@ import (
 // reservations. Only then is the LAUNCH_GROUP added to the agent's
 // operations; when the write fails, the launch is taken back and the
 // agent's offers are declined.
-func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers.Match) write {
+func (s *Service) stageLaunch(step launchStep, g *agentOffers, match *offers.Match) write {
 	agent := agentOf(match.Offer)
 	site := spec.Site{
 		Hostname: match.Offer.Hostname,
@@ -47,12 +46,15 @@ func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers
 	status := TaskStatus{TaskID: taskID, Confirmed: !match.Fresh}
 
 	previous, hadPrevious := s.pods[i]
+	if hadPrevious {
+		record.Paused = previous.record.Paused // pause.go
+	}
 	launched := &pod{record: record, status: status}
 	s.pods[i] = launched
 	g.ops = append(g.ops, match.Operations...)
 	g.launched = true
-	s.deploy.Prepared(step.Pod)
-	s.deploy.Launched(step.Pod, taskID)
+	step.plan.Prepared(step.Pod)
+	step.plan.Launched(step.Pod, taskID)
 
 	sp, frameworkID := s.spec, s.frameworkID
 	var assembled struct {
@@ -65,6 +67,9 @@ func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers
 		task, _, err := sp.Launch(i, site)
 		if err != nil {
 			return fmt.Errorf("completing the launch of %s: %w", step.Pod, err)
+		}
+		if record.Paused {
+			task = pausedTask(task)
 		}
 		info, executor := taskinfo.Build(taskinfo.Launch{
 			Task: task, TaskID: taskID, ExecutorID: executorID,
@@ -93,8 +98,8 @@ func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers
 			} else {
 				delete(s.pods, i)
 			}
-			s.deploy.Pending(step.Pod)
-			s.deploy.Explain(step.Pod, fmt.Sprintf("the launch on %s was not sent because storing its task failed (%v); it is tried again with the next offers", match.Offer.Hostname, err))
+			step.plan.Pending(step.Pod)
+			step.plan.Explain(step.Pod, fmt.Sprintf("the launch on %s was not sent because storing its task failed (%v); it is tried again with the next offers", match.Offer.Hostname, err))
 			g.failed = true
 			return effects{}
 		}

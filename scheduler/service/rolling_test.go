@@ -32,6 +32,9 @@ type fakeKafka struct {
 	applyErr    error
 	applied     [][]admin.ClusterConfig
 	gateChecks  []int32
+	// health is what PartitionHealth answers (recovery_test.go).
+	health       admin.HealthReport
+	healthChecks int
 }
 
 func newFakeKafka() *fakeKafka {

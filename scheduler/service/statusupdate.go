@@ -29,6 +29,8 @@ func (s *Service) handleUpdate(st mesos.TaskStatus) effects {
 		if err != nil {
 			return failed(err)
 		}
+		prev := p.status
+		_, killedByUs := s.killedAt[taskID]
 		p.status = next
 		if next.terminal() {
 			delete(s.killedAt, taskID)
@@ -41,7 +43,8 @@ func (s *Service) handleUpdate(st mesos.TaskStatus) effects {
 			return effects{}
 		}
 		s.deploy.TaskUpdate(plan.TaskUpdate{TaskID: taskID, State: plan.TaskState(state), Ready: next.Ready})
-		s.noteLaunchOutcome(p, next)
+		fx := s.noteRecovery(p, prev, next)
+		s.noteLaunchOutcome(p, next, killedByUs)
 		if next.launchNeverReachedMesos() {
 			// The master does not know the task (TASK_UNKNOWN, after a
 			// failed ACCEPT): the step starts afresh. A TASK_UNKNOWN for a
@@ -49,7 +52,7 @@ func (s *Service) handleUpdate(st mesos.TaskStatus) effects {
 			// over learns of it again) and moves nothing.
 			s.deploy.Pending(spec.PodInstanceName(p.record.Pod))
 		}
-		return s.noteDeployCompletion()
+		return fx.join(s.noteDeployCompletion())
 	})}}
 }
 

@@ -1,0 +1,556 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/admin"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/recovery"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
+)
+
+// Recovery (issue 16) keeps deployed brokers running. Once the deploy
+// plan's step of a broker is COMPLETE, the deploy plan ignores that
+// broker's task statuses; a task that then ends (FAILED, KILLED out of
+// band, LOST, an agent restart), becomes UNREACHABLE or GONE, or that an
+// operator restarts, replaces, pauses or resumes, gets a phase in the
+// recovery plan (plan.NewRecovery: parallel, one phase per broker, named
+// as its step "kafka-<i>:[broker]"; completed phases stay listed, and a
+// broker that fails again reuses its phase).
+//
+// Every tick, the policy (package recovery) decides each recovering broker
+// from a snapshot taken under the lock: relaunch in place (its own
+// reservations and volume, so its data, are kept), back off (the launch
+// backoff shared with the deploy plan, backoff.go: the step is DELAYED and
+// its message gives the next attempt), wait for an unreachable agent, wait
+// for an operator (the agent is gone and automatic replacement is off),
+// wait for a replacement (grace period, delay after the previous one, one
+// at a time, or Kafka says a partition would be left without an in-sync
+// replica elsewhere), or replace. A replace marks the broker's task record
+// permanently failed (stored before anything else happens); its next
+// launch takes fresh reservations and an empty volume, on another agent
+// when one fits. The old reservations and volume are no broker's any
+// more: the offer cycle destroys and unreserves them when Mesos offers
+// them (cleanupUnexpected), also after a scheduler restart, and Mesos
+// forgets them with an agent that is gone for good. A task of a broker
+// that was given up and reappears (an agent that heals after the
+// replacement) is killed.
+//
+// Which brokers recovery owns survives a restart: a broker whose record is
+// marked for replacement or paused, or whose task of the target
+// configuration had become ready and has since ended or become
+// unreachable. The deploy plan counts these COMPLETE (plan.PodState
+// Recovering), as DC/OS counts permanently failed pods. The recovery
+// plan's operator overrides and the time of the last automatic
+// replacement are stored in the property "recovery".
+
+// recoveryState is the recovery plan and what recovery knows of the
+// brokers it works on. It is guarded by s.mu.
+type recoveryState struct {
+	plan    *plan.Plan
+	brokers map[int]*brokerRecovery
+	// lastReplacement is when the latest automatic replacement started.
+	lastReplacement time.Time
+	// safety holds Kafka's latest verdicts on replacing a broker, asked
+	// when each verdict was taken.
+	safety map[int]recovery.Safety
+	asked  map[int]time.Time
+	// marking lists the brokers whose replacement mark is being stored.
+	marking map[int]bool
+}
+
+// brokerRecovery is what recovery tracks of one broker it works on.
+type brokerRecovery struct {
+	// state is the latest state of the broker's task, since when it
+	// has been in it.
+	state recovery.TaskState
+	since time.Time
+	// agentGone is set once Mesos said the agent is gone for good.
+	agentGone bool
+	// kind and reason are the latest decision.
+	kind   recovery.Kind
+	reason string
+}
+
+// recoveryRecord is what the property "recovery" stores.
+type recoveryRecord struct {
+	Overrides       plan.Overrides `json:"overrides"`
+	LastReplacement time.Time      `json:"last_replacement,omitzero"`
+}
+
+// safetyRecheck is how long a Kafka verdict on a replacement is used
+// before Kafka is asked again.
+const safetyRecheck = 5 * time.Second
+
+func newRecoveryState() recoveryState {
+	return recoveryState{
+		plan:    plan.NewRecovery(),
+		brokers: map[int]*brokerRecovery{},
+		safety:  map[int]recovery.Safety{},
+		asked:   map[int]time.Time{},
+		marking: map[int]bool{},
+	}
+}
+
+// openRecovery rebuilds the recovery plan after a (re)start: a phase for
+// every broker recovery owns (see the file comment), then the stored
+// overrides. It runs before the deploy plan is built.
+func (s *Service) openRecovery(stored []byte) {
+	s.rec = newRecoveryState()
+	var rec recoveryRecord
+	if len(stored) > 0 {
+		if err := json.Unmarshal(stored, &rec); err != nil {
+			s.log.Warn("decoding the stored recovery state (ignored: overrides and the last replacement time are lost)", "error", err)
+			rec = recoveryRecord{}
+		}
+	}
+	s.rec.lastReplacement = rec.LastReplacement
+	target := s.spec.PodConfigHash()
+	for _, i := range s.sortedPods() {
+		p := s.pods[i]
+		if !ownedByRecoveryAtStart(p, target) {
+			continue
+		}
+		name := spec.PodInstanceName(i)
+		s.rec.plan.AddRecovery(spec.StepName(i), name, i)
+		s.rec.brokers[i] = &brokerRecovery{state: taskState(p.status.State), since: p.status.Time}
+		if p.record.Paused && p.alive() && p.status.State == "TASK_RUNNING" {
+			s.rec.plan.Completed(name, "the broker is paused")
+		}
+	}
+	if !rec.Overrides.IsZero() {
+		if err := s.rec.plan.Apply(rec.Overrides); err != nil {
+			s.log.Warn("restoring the recovery plan's overrides", "error", err)
+		}
+	}
+}
+
+// ownedByRecoveryAtStart reports whether recovery owns the pod when the
+// service opens.
+func ownedByRecoveryAtStart(p *pod, target string) bool {
+	switch {
+	case p.record.TaskID == "":
+		return false
+	case p.record.PermanentlyFailed, p.record.Paused:
+		return true
+	}
+	return p.status.Confirmed && p.status.Ready && p.record.ConfigHash == target && needsRecovery(p.status.State)
+}
+
+// needsRecovery reports whether a task in state no longer serves: it
+// ended, or its agent is unreachable. TASK_UNKNOWN of a confirmed task is
+// transient (statusupdate.go) and needs nothing.
+func needsRecovery(state string) bool {
+	if state == "TASK_UNREACHABLE" {
+		return true
+	}
+	return state != "TASK_UNKNOWN" && (TaskStatus{State: state}).terminal()
+}
+
+// taskState is a Mesos state as package recovery names it.
+func taskState(state string) recovery.TaskState {
+	return recovery.TaskState(strings.TrimPrefix(state, "TASK_"))
+}
+
+// recovering reports whether recovery owns pod i: the deploy plan counts
+// it complete.
+func (s *Service) recovering(i int) bool {
+	p := s.pods[i]
+	if p != nil && (p.record.PermanentlyFailed || p.record.Paused) {
+		return true
+	}
+	st, ok := s.rec.plan.PodStatus(spec.PodInstanceName(i))
+	return ok && st != plan.Complete
+}
+
+// withRecovery is pod i's plan state with recovery's ownership.
+func (s *Service) withRecovery(i int, ps plan.PodState) plan.PodState {
+	ps.Recovering = s.recovering(i)
+	return ps
+}
+
+// deployDone reports whether the deploy plan is done with the pod, so that
+// its failures are recovery's.
+func (s *Service) deployDone(pod string) bool {
+	st, ok := s.deploy.PodStatus(pod)
+	return ok && st == plan.Complete
+}
+
+// noteRecovery applies a stored task status to recovery. Callers hold
+// s.mu; the status is stored.
+func (s *Service) noteRecovery(p *pod, prev, next TaskStatus) effects {
+	i := p.record.Pod
+	name := spec.PodInstanceName(i)
+	s.rec.plan.TaskUpdate(plan.TaskUpdate{TaskID: next.TaskID, State: plan.TaskState(next.State), Ready: next.Ready})
+	if !s.deployDone(name) {
+		return effects{}
+	}
+	var fx effects
+	switch {
+	case needsRecovery(next.State):
+		b := s.rec.brokers[i]
+		if b == nil {
+			b = &brokerRecovery{}
+			s.rec.brokers[i] = b
+		}
+		st := taskState(next.State)
+		if b.state != st {
+			b.state, b.since = st, s.now()
+		}
+		if st == recovery.GoneByOperator || next.Reason == "REASON_AGENT_REMOVED" {
+			b.agentGone = true
+		}
+		if s.rec.plan.AddRecovery(spec.StepName(i), name, i) {
+			s.log.Warn("broker needs recovery", "pod", name, "task_id", next.TaskID, "state", next.State, "reason", next.Reason, "message", next.Message)
+		}
+	case next.State == "TASK_RUNNING" && p.record.PermanentlyFailed:
+		// Given up (marked for replacement) but back: a broker with the
+		// same id is about to run elsewhere.
+		s.log.Warn("killing a task of a broker marked for replacement that reappeared", "pod", name, "task_id", next.TaskID, "agent", p.record.Hostname)
+		s.rec.plan.Explain(name, fmt.Sprintf("task %s reappeared on %s after the broker was marked for replacement; it is killed", next.TaskID, p.record.Hostname))
+		fx = s.kill(p.record.TaskID, p.record.AgentID)
+	case next.State == "TASK_RUNNING" && next.Ready && !p.record.Paused && needsRecovery(prev.State):
+		// The same task is back (an agent that was unreachable
+		// reregistered): nothing to relaunch.
+		if st, ok := s.rec.plan.PodStatus(name); ok && (st == plan.Pending || st == plan.Delayed) {
+			s.rec.plan.Completed(name, fmt.Sprintf("task %s came back by itself (it was %s); nothing was relaunched", next.TaskID, strings.TrimPrefix(prev.State, "TASK_")))
+			s.log.Info("broker came back by itself", "pod", name, "task_id", next.TaskID, "was", prev.State)
+		}
+	case next.State == "TASK_RUNNING" && p.record.Paused:
+		// The paused command never passes the readiness check: running is
+		// as far as a paused broker goes.
+		if st, ok := s.rec.plan.PodStatus(name); ok && st != plan.Complete && s.tracks(name, next.TaskID) {
+			s.rec.plan.Completed(name, "the broker is paused: its task runs without Kafka; resume it with POST /v1/pod/"+name+"/resume")
+			s.log.Info("broker paused", "pod", name, "task_id", next.TaskID)
+		}
+	}
+	if st, ok := s.rec.plan.PodStatus(name); ok && st == plan.Complete {
+		if b := s.rec.brokers[i]; b != nil && b.kind != "" {
+			s.log.Info("broker recovered", "pod", name, "task_id", next.TaskID, "after", b.kind)
+		}
+		delete(s.rec.brokers, i)
+	}
+	return fx
+}
+
+// tracks reports whether the pod's recovery step launched the task.
+func (s *Service) tracks(pod, taskID string) bool {
+	st, ok := s.rec.plan.PodStatus(pod)
+	return ok && st.IsRunning() && s.pods[podIndexOf(pod)] != nil && s.pods[podIndexOf(pod)].record.TaskID == taskID
+}
+
+func podIndexOf(pod string) int {
+	var i int
+	if _, err := fmt.Sscanf(pod, spec.PodType+"-%d", &i); err != nil {
+		return -1
+	}
+	return i
+}
+
+// recoveryPolicy is the service's recovery options for package recovery.
+func (s *Service) recoveryPolicy() recovery.Policy {
+	r := s.spec.Recovery()
+	return recovery.Policy{
+		EnableReplacement:           r.EnableReplacement,
+		GracePeriod:                 r.GracePeriod,
+		MinDelayBetweenReplacements: r.MinDelay,
+		Backoff:                     s.cfg.Timing.LaunchBackoff,
+	}
+}
+
+// recoveryWork decides, every tick, what recovery does with each broker it
+// works on.
+func (s *Service) recoveryWork() effects {
+	var fx effects
+	in := recovery.Input{Now: s.now(), Policy: s.recoveryPolicy(), LastReplacement: s.rec.lastReplacement, Safety: map[int]recovery.Safety{}}
+	for _, i := range s.sortedPods() {
+		name := spec.PodInstanceName(i)
+		status, ok := s.rec.plan.PodStatus(name)
+		if !ok || status == plan.Complete {
+			delete(s.rec.brokers, i)
+			continue
+		}
+		if !s.deployDone(name) {
+			s.rec.plan.Completed(name, "the deploy plan relaunches this broker")
+			delete(s.rec.brokers, i)
+			continue
+		}
+		if status.IsRunning() || s.rec.marking[i] {
+			continue // a launch is under way
+		}
+		p := s.pods[i]
+		b := s.rec.brokers[i]
+		if b == nil {
+			b = &brokerRecovery{state: taskState(p.status.State), since: p.status.Time}
+			s.rec.brokers[i] = b
+		}
+		if p.alive() && p.status.State != "TASK_UNREACHABLE" {
+			// A restart, replace, pause or resume of a running broker:
+			// it stops first.
+			s.rec.plan.Explain(name, fmt.Sprintf("waiting for task %s to stop before relaunching", p.record.TaskID))
+			fx = fx.join(s.kill(p.record.TaskID, p.record.AgentID))
+			continue
+		}
+		f := s.failures[i]
+		broker := recovery.Broker{ID: i, State: b.state, Since: b.since, AgentGone: b.agentGone, ReplaceRequested: p.record.PermanentlyFailed}
+		if f != nil {
+			broker.Failures, broker.LastFailure = f.count, f.last
+		}
+		if v, ok := s.rec.safety[i]; ok && in.Now.Sub(s.rec.asked[i]) < safetyRecheck {
+			in.Safety[i] = v
+		}
+		in.Brokers = append(in.Brokers, broker)
+	}
+	for _, d := range recovery.Decide(in) {
+		fx = fx.join(s.applyRecovery(d))
+	}
+	return fx.join(s.askReplacementSafety(in))
+}
+
+// applyRecovery applies one decision to the broker's recovery step.
+func (s *Service) applyRecovery(d recovery.Decision) effects {
+	name := spec.PodInstanceName(d.Broker)
+	b, p := s.rec.brokers[d.Broker], s.pods[d.Broker]
+	if b == nil || p == nil {
+		return effects{}
+	}
+	changed := b.kind != d.Kind
+	var fx effects
+	switch d.Kind {
+	case recovery.BackingOff:
+		s.rec.plan.Delayed(name)
+		s.rec.plan.Explain(name, d.Reason)
+	case recovery.Replace:
+		if !p.record.PermanentlyFailed {
+			// An automatic replacement: stored first; launched once the
+			// mark is.
+			s.log.Warn("replacing broker automatically", "pod", name, "reason", d.Reason)
+			return s.markReplace(p, true, d.Reason)
+		}
+		fallthrough
+	case recovery.Relaunch:
+		if st, _ := s.rec.plan.PodStatus(name); st == plan.Delayed {
+			s.rec.plan.Pending(name)
+		}
+		if changed {
+			s.rec.plan.Explain(name, d.Reason)
+			s.metrics.Recovery(string(d.Kind))
+		}
+	default: // the waits
+		if st, _ := s.rec.plan.PodStatus(name); st == plan.Delayed {
+			s.rec.plan.Pending(name)
+		}
+		s.rec.plan.Explain(name, d.Reason)
+	}
+	if changed || b.reason != d.Reason && d.Kind != recovery.BackingOff {
+		s.log.Info("recovery", "pod", name, "decision", d.Kind, "reason", d.Reason)
+	}
+	b.kind, b.reason = d.Kind, d.Reason
+	return fx
+}
+
+// askReplacementSafety asks Kafka, off the lock, whether replacing each
+// broker the policy would replace automatically leaves every partition it
+// replicates an in-sync replica on another broker.
+func (s *Service) askReplacementSafety(in recovery.Input) effects {
+	var fx effects
+	for _, id := range recovery.NeedsSafety(in) {
+		if _, known := in.Safety[id]; known {
+			continue
+		}
+		if at, ok := s.rec.asked[id]; ok && in.Now.Sub(at) < safetyRecheck {
+			continue // asked, the answer is on its way
+		}
+		s.rec.asked[id] = in.Now
+		broker := int32(id)
+		fx.kafka = append(fx.kafka, kafkaCall{what: fmt.Sprintf("checking whether broker %d can be replaced", id), do: func(ctx context.Context, k Kafka) func() effects {
+			verdict := replacementSafety(ctx, k, broker)
+			return func() effects {
+				s.rec.safety[int(broker)] = verdict
+				s.rec.asked[int(broker)] = s.now()
+				return effects{}
+			}
+		}})
+	}
+	return fx
+}
+
+// replacementSafety is Kafka's verdict on replacing broker id, whose data
+// the replacement loses: unsafe when a partition it replicates has no
+// in-sync replica on another broker (its data would be gone), or when
+// Kafka cannot be asked.
+func replacementSafety(ctx context.Context, k Kafka, id int32) recovery.Safety {
+	report, err := k.PartitionHealth(ctx)
+	if err != nil {
+		return recovery.Safety{Reason: "Kafka cannot be asked whether the broker's partitions have in-sync replicas elsewhere: " + err.Error()}
+	}
+	var lost []string
+	for _, list := range [][]admin.PartitionStatus{report.UnderReplicated, report.Unavailable, report.UnderMinISR} {
+		for _, ps := range list {
+			if !containsID(ps.Replicas, id) || hasOther(ps.ISR, id) {
+				continue
+			}
+			lost = append(lost, fmt.Sprintf("%s-%d", ps.Topic, ps.Partition))
+		}
+	}
+	if len(lost) == 0 {
+		return recovery.Safety{Safe: true}
+	}
+	sort.Strings(lost)
+	lost = compactStrings(lost)
+	shown := lost
+	if len(shown) > 10 {
+		shown = append(shown[:10:10], fmt.Sprintf("and %d more", len(lost)-10))
+	}
+	return recovery.Safety{Reason: fmt.Sprintf("partition(s) %s have no in-sync replica on another broker: replacing broker %d would lose their data; it waits until they do (or replace it by hand)", strings.Join(shown, ", "), id)}
+}
+
+func containsID(ids []int32, id int32) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+func hasOther(ids []int32, id int32) bool {
+	for _, x := range ids {
+		if x != id {
+			return true
+		}
+	}
+	return false
+}
+
+func compactStrings(sorted []string) []string {
+	out := sorted[:0]
+	for i, v := range sorted {
+		if i == 0 || v != sorted[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// markReplace decides the write that marks pod p for replacement (and,
+// for an automatic one, the time of the replacement); once stored, the
+// broker's recovery step relaunches it on fresh reservations. Callers
+// hold s.mu.
+func (s *Service) markReplace(p *pod, auto bool, why string) effects {
+	i := p.record.Pod
+	name := spec.PodInstanceName(i)
+	rec := p.record
+	rec.PermanentlyFailed = true
+	ops := []state.Op{state.SetOp(taskInfoKey(rec.Name), mustJSON(rec))}
+	at := s.now()
+	var stored []byte
+	if auto {
+		stored = mustJSON(recoveryRecord{Overrides: s.rec.plan.Overrides(), LastReplacement: at})
+		ops = append(ops, state.SetOp(propertyKey(propertyRecovery), stored))
+	}
+	s.rec.marking[i] = true
+	return effects{writes: []write{commitWrite("marking "+name+" for replacement", ops, func(err error) effects {
+		delete(s.rec.marking, i)
+		if err != nil {
+			s.rec.plan.Explain(name, "marking the broker for replacement failed, trying again: "+err.Error())
+			return failed(fmt.Errorf("marking %s for replacement: %w", name, err))
+		}
+		if cur := s.pods[i]; cur != nil && cur.record.TaskID == rec.TaskID {
+			cur.record.PermanentlyFailed = true
+		}
+		if auto {
+			s.rec.lastReplacement = at
+			s.setProperty(propertyRecovery, stored)
+		}
+		// A replace clears the launch backoff (DC/OS).
+		delete(s.failures, i)
+		if s.deployDone(name) {
+			s.rec.plan.AddRecovery(spec.StepName(i), name, i)
+			s.rec.plan.Explain(name, why)
+		}
+		s.log.Warn("broker marked for replacement: its next launch gets fresh reservations and an empty volume", "pod", name, "task_id", rec.TaskID, "agent", rec.Hostname, "automatic", auto)
+		return effects{}
+	})}}
+}
+
+// recoveryLaunches are the recovery steps waiting for an offer: the
+// broker's task has ended (or, for a replacement, its agent is gone or
+// unreachable) and the policy relaunches or replaces it now.
+func (s *Service) recoveryLaunches() []launchStep {
+	var out []launchStep
+	for _, c := range s.rec.plan.Candidates(nil) {
+		if c.Status != plan.Pending {
+			continue
+		}
+		b, p := s.rec.brokers[c.PodIndex], s.pods[c.PodIndex]
+		if b == nil || p == nil || s.rec.marking[c.PodIndex] {
+			continue
+		}
+		switch {
+		case b.kind == recovery.Relaunch && !p.alive():
+		case b.kind == recovery.Replace && p.record.PermanentlyFailed && (!p.alive() || p.status.State == "TASK_UNREACHABLE"):
+		default:
+			continue
+		}
+		out = append(out, launchStep{Candidate: c, plan: s.rec.plan})
+	}
+	return out
+}
+
+// storeRecoveryOverrides decides the write of the recovery plan's
+// overrides after an operator command.
+func (s *Service) storeRecoveryOverrides(command string) effects {
+	value := mustJSON(recoveryRecord{Overrides: s.rec.plan.Overrides(), LastReplacement: s.rec.lastReplacement})
+	return effects{writes: []write{setWrite("storing the recovery plan's overrides", propertyKey(propertyRecovery), value, func(err error) effects {
+		if err != nil {
+			return failed(fmt.Errorf("the %s command took effect but storing it failed, so a scheduler restart would forget it: %w", command, err))
+		}
+		s.setProperty(propertyRecovery, value)
+		return effects{}
+	})}}
+}
+
+// RecoveryInProgress reports whether the recovery plan is working on a
+// broker (for the health: a broker is down).
+func (s *Service) RecoveryInProgress() bool {
+	return s.current().recovery.Status != plan.Complete
+}
+
+// recoveryHealth refines a RUNNING health while the recovery plan works:
+// DELAYED (208) when a relaunch backs off, RECOVERING_STARTING (205) while
+// a relaunch is under way, RECOVERING_PENDING (203) otherwise, with the
+// steps' messages as reasons (reference/dcos-commons.md §1.4).
+func recoveryHealth(info plan.Info, running Health) Health {
+	if info.Status == plan.Complete {
+		return running
+	}
+	var reasons []string
+	delayed, starting := false, false
+	for _, ph := range info.Phases {
+		for _, st := range ph.Steps {
+			switch {
+			case st.Status == plan.Complete:
+				continue
+			case st.Status == plan.Delayed:
+				delayed = true
+			case st.Status.IsRunning():
+				starting = true
+			}
+			reasons = append(reasons, fmt.Sprintf("%s %s: %s", st.Name, st.Status, st.Message))
+		}
+	}
+	switch {
+	case delayed:
+		return Health{Code: 208, Name: "DELAYED", Reasons: reasons}
+	case starting:
+		return Health{Code: 205, Name: "RECOVERING_STARTING", Reasons: reasons}
+	}
+	return Health{Code: 203, Name: "RECOVERING_PENDING", Reasons: reasons}
+}
