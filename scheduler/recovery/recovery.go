@@ -244,7 +244,7 @@ func decideOne(in Input, b Broker, replacing bool) Decision {
 	case b.Busy:
 		d.Kind, d.Reason = Skip, "another plan is working on this broker"
 	case b.ReplaceRequested:
-		d.Kind, d.Reason = Replace, "an operator asked to replace this broker: it gets fresh reservations and an empty volume, and Kafka copies its data from the other replicas"
+		d.Kind, d.Reason = Replace, "the broker is marked for replacement: it gets fresh reservations and an empty volume, and Kafka copies its data from the other replicas"
 	case replaceable(b, in.Policy):
 		return decideLost(in, b, replacing)
 	case b.State == Unreachable:

@@ -331,6 +331,8 @@ func (s *Service) applyRecovery(d recovery.Decision) effects {
 			// An automatic replacement: stored first; launched once the
 			// mark is.
 			s.log.Warn("replacing broker automatically", "pod", name, "reason", d.Reason)
+			b.kind, b.reason = d.Kind, d.Reason
+			s.metrics.Recovery(string(d.Kind))
 			return s.markReplace(p, true, d.Reason)
 		}
 		fallthrough
@@ -495,7 +497,9 @@ func (s *Service) recoveryLaunches() []launchStep {
 		}
 		switch {
 		case b.kind == recovery.Relaunch && !p.alive():
-		case b.kind == recovery.Replace && p.record.PermanentlyFailed && (!p.alive() || p.status.State == "TASK_UNREACHABLE"):
+		case p.record.PermanentlyFailed && (!p.alive() || p.status.State == "TASK_UNREACHABLE"):
+			// Marked for replacement (stored): the policy always
+			// replaces such a broker.
 		default:
 			continue
 		}
