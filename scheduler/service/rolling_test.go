@@ -32,6 +32,21 @@ type fakeKafka struct {
 	applyErr    error
 	applied     [][]admin.ClusterConfig
 	gateChecks  []int32
+	// inSyncChecks lists the brokers BackInSync was asked about.
+	inSyncChecks []int32
+}
+
+// backInSyncCalls counts the BackInSync calls about broker id.
+func (k *fakeKafka) backInSyncCalls(id int32) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	n := 0
+	for _, c := range k.inSyncChecks {
+		if c == id {
+			n++
+		}
+	}
+	return n
 }
 
 func newFakeKafka() *fakeKafka {
@@ -74,6 +89,7 @@ func (k *fakeKafka) CanRestartBroker(_ context.Context, id int32) (admin.Restart
 func (k *fakeKafka) BackInSync(_ context.Context, id int32) (admin.InSyncCheck, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.inSyncChecks = append(k.inSyncChecks, id)
 	if k.outOfSync[id] {
 		return admin.InSyncCheck{Broker: id, Live: true, Partitions: 1, Missing: []admin.PartitionStatus{{Topic: "orders", Partition: 0, ISR: []int32{1, 2}}}}, nil
 	}
