@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/admin"
@@ -304,6 +306,14 @@ func (s *Service) gateKill(c plan.Candidate, p *pod) effects {
 			case !check.Safe:
 				s.deploy.Explain(c.Pod, "waiting to restart: "+check.Reason())
 				return effects{}
+			default:
+				// Kafka's metadata lags a stop the scheduler itself
+				// just made (a parallel update's previous kill):
+				// the gate also waits for every other broker.
+				if other := s.brokerNotBack(c.PodIndex); other != "" {
+					s.deploy.Explain(c.Pod, "waiting to restart: "+other+"; with service.rolling_restart_safety_check on, a broker stops only while every other broker runs and is in the ISR")
+					return effects{}
+				}
 			}
 			s.gateCleared[c.Pod] = taskID
 			delete(s.isrSince, c.Pod)
@@ -312,6 +322,31 @@ func (s *Service) gateKill(c plan.Candidate, p *pod) effects {
 			return s.kill(taskID, agentID)
 		}
 	}}}}
+}
+
+// brokerNotBack says which other broker of the service (than pod except)
+// is down, stopping, starting or not back in the ISR after its restart;
+// "" when every other broker runs, ready and in sync as far as the
+// scheduler knows.
+func (s *Service) brokerNotBack(except int) string {
+	for _, i := range slices.Sorted(maps.Keys(s.pods)) {
+		p := s.pods[i]
+		name := spec.PodInstanceName(i)
+		_, stopping := s.killedAt[p.record.TaskID]
+		switch {
+		case i == except || p.record.TaskID == "":
+			continue
+		case !p.alive():
+			return fmt.Sprintf("%s is down (%s)", name, p.status.State)
+		case stopping:
+			return name + " is being stopped"
+		case !p.status.Ready:
+			return name + " is starting"
+		case s.deploy.AwaitingISR(name):
+			return name + " is not back in the ISR yet"
+		}
+	}
+	return ""
 }
 
 // awaitISR checks whether the restarted broker of step c is back in the

@@ -364,7 +364,7 @@ func (s *Service) buildDeployPlan(overrides plan.Overrides) error {
 // go through it.
 func deployPlan(s spec.ServiceSpec, pods map[int]plan.PodState, r *rolloutState, opts ...plan.Option) (*plan.Plan, error) {
 	if r != nil {
-		opts = append(opts, plan.WithRollout(r.update, rollout.StepOrder(r.update, r.controller), plan.Strategy(s.UpdateStrategy)))
+		opts = append(opts, plan.WithRollout(r.update, rollout.StepOrder(r.update, r.controller, plan.DownBrokers(pods)), plan.Strategy(s.UpdateStrategy)))
 	}
 	p, err := plan.NewDeploy(s, pods, opts...)
 	if err != nil {
