@@ -162,6 +162,35 @@ func hasAction(a rollout.Action, in []rollout.Action) bool {
 	return false
 }
 
+// advanceRoll decides at once the rolling work an event may have made due
+// (the ISR check of a broker that just became ready, the gate and kill of
+// the next broker once a step completed) rather than at the next tick, so
+// that the scheduler's own overhead per rolling step stays far below the
+// timer period (BenchmarkRollingStepOverhead).
+func (s *Service) advanceRoll() effects {
+	if s.uninstall != nil || s.conn == nil || !s.conn.Connected() {
+		return effects{}
+	}
+	return s.killOutdatedTasks().join(s.rollingWork())
+}
+
+// awaitingISR reports whether a restart step waits for its broker to
+// rejoin the ISR (the ISR poll then runs). It holds s.mu briefly and does
+// no I/O.
+func (s *Service) awaitingISR() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.uninstall != nil {
+		return false
+	}
+	for _, c := range s.deploy.Candidates(nil) {
+		if c.Action == plan.ActionRestart && c.Status == plan.Started && s.deploy.AwaitingISR(c.Pod) {
+			return true
+		}
+	}
+	return false
+}
+
 // rollingWork decides the Kafka checks of the deploy plan's rollout steps
 // due now: the reconfigure step and the ISR waits. (The restart gate is
 // decided with the kills, in killOutdatedTasks.)
@@ -309,7 +338,7 @@ func (s *Service) awaitISR(c plan.Candidate) effects {
 				delete(s.isrSince, c.Pod)
 				s.deploy.Rejoined(c.Pod)
 				s.log.Info("restarted broker back in sync", "pod", c.Pod, "partitions", check.Partitions)
-				return s.noteDeployCompletion()
+				return s.noteDeployCompletion().join(s.advanceRoll())
 			}
 			reason := "Kafka is unreachable: " + errText(err)
 			if err == nil {
