@@ -313,15 +313,16 @@ func (m *Manager) PreviewService(ctx context.Context, name string, options []byt
 			return service.Preview{}, err
 		}
 		_, id := svc.Spec()
-		brokers, notes := previewBrokers(next, up)
-		return service.Preview{Name: name, ConfigID: id, Plan: up.Plan, Brokers: brokers, Strategy: brokerStrategy(up.Plan, next.UpdateStrategy), Notes: notes}, nil
+		strategy := brokerStrategy(up.Plan, next.UpdateStrategy)
+		brokers, notes := previewBrokers(next, up, strategy)
+		return service.Preview{Name: name, ConfigID: id, Plan: up.Plan, Brokers: brokers, Strategy: strategy, Notes: notes}, nil
 	}
 	deploy, err := plan.NewDeploy(next, nil)
 	if err != nil {
 		return service.Preview{}, fmt.Errorf("building the deploy plan: %w", err)
 	}
 	up := service.UpdatePlan{Plan: deploy.Info(), Controller: -1}
-	brokers, notes := previewBrokers(next, up)
+	brokers, notes := previewBrokers(next, up, next.DeployStrategy)
 	return service.Preview{Name: name, Install: true, Plan: up.Plan, Brokers: brokers, Strategy: next.DeployStrategy, Notes: notes}, nil
 }
 

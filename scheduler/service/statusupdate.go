@@ -52,7 +52,7 @@ func (s *Service) handleUpdate(st mesos.TaskStatus) effects {
 			// over learns of it again) and moves nothing.
 			s.deploy.Pending(spec.PodInstanceName(p.record.Pod))
 		}
-		return fx.join(s.noteDeployCompletion())
+		return fx.join(s.noteDeployCompletion()).join(s.advanceRoll())
 	})}}
 }
 
