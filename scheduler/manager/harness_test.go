@@ -17,6 +17,7 @@ import (
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/localmesos/master"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/manager"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/recovery"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
@@ -39,6 +40,9 @@ type harness struct {
 	// transport carries the scheduler's Mesos calls (nil: the default).
 	transport http.RoundTripper
 	logger    *slog.Logger
+	// timing is the scheduler's (the package's timing unless options
+	// change it).
+	timing service.Timing
 }
 
 type harnessOptions struct {
@@ -50,6 +54,11 @@ type harnessOptions struct {
 	transport http.RoundTripper
 	// logger receives the scheduler's logs (nil: testLogger).
 	logger *slog.Logger
+	// launchBackoff, when set, replaces the scheduler's launch backoff;
+	// agentTimeout, when set, is how soon the local master marks a
+	// silent or disconnected agent unreachable (recovery_e2e_test.go).
+	launchBackoff *recovery.Backoff
+	agentTimeout  time.Duration
 }
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
@@ -60,7 +69,10 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if o.agentMB == 0 {
 		o.agentMB = 4096
 	}
-	h := &harness{t: t, dir: t.TempDir(), store: o.store, transport: o.transport, logger: o.logger}
+	h := &harness{t: t, dir: t.TempDir(), store: o.store, transport: o.transport, logger: o.logger, timing: timing}
+	if o.launchBackoff != nil {
+		h.timing.LaunchBackoff = *o.launchBackoff
+	}
 	if h.logger == nil {
 		h.logger = testLogger()
 	}
@@ -78,6 +90,9 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		HeartbeatInterval: 200 * time.Millisecond,
 		StatusUpdateRetry: 500 * time.Millisecond,
 		ShutdownGrace:     2 * time.Second,
+	}
+	if o.agentTimeout > 0 {
+		cfg.AgentPingTimeout, cfg.AgentReregisterTimeout = o.agentTimeout, o.agentTimeout
 	}
 	for range o.agents {
 		cfg.Agents = append(cfg.Agents, localmesos.AgentConfig{CPUs: 2, MemMB: o.agentMB, DiskMB: 12288})
@@ -126,7 +141,7 @@ func (h *harness) startManager() {
 			}
 			return o
 		},
-		Timing:    timing,
+		Timing:    h.timing,
 		Logger:    h.logger,
 		Transport: h.transport,
 	})

@@ -158,15 +158,21 @@ func taskState(state string) recovery.TaskState {
 	return recovery.TaskState(strings.TrimPrefix(state, "TASK_"))
 }
 
-// recovering reports whether recovery owns pod i: the deploy plan counts
-// it complete.
+// recovering reports whether recovery owns pod i, so that a deploy plan
+// built now counts it complete: it is being replaced or paused, or the
+// recovery plan works on it and it was launched with the target's pod
+// configuration. A failed broker of an older configuration is the deploy
+// plan's (an update relaunches it into the new one).
 func (s *Service) recovering(i int) bool {
 	p := s.pods[i]
-	if p != nil && (p.record.PermanentlyFailed || p.record.Paused) {
+	if p == nil {
+		return false
+	}
+	if p.record.PermanentlyFailed || p.record.Paused {
 		return true
 	}
 	st, ok := s.rec.plan.PodStatus(spec.PodInstanceName(i))
-	return ok && st != plan.Complete
+	return ok && st != plan.Complete && p.record.ConfigHash == s.spec.PodConfigHash()
 }
 
 // withRecovery is pod i's plan state with recovery's ownership.
