@@ -67,6 +67,9 @@ type recoveryState struct {
 
 // brokerRecovery is what recovery tracks of one broker it works on.
 type brokerRecovery struct {
+	// taskID is the task the rest is about: a status of another task (a
+	// relaunch or a replacement) starts afresh.
+	taskID string
 	// state is the latest state of the broker's task, since when it
 	// has been in it.
 	state recovery.TaskState
@@ -119,7 +122,7 @@ func (s *Service) openRecovery(stored []byte) {
 		}
 		name := spec.PodInstanceName(i)
 		s.rec.plan.AddRecovery(spec.StepName(i), name, i)
-		s.rec.brokers[i] = &brokerRecovery{state: taskState(p.status.State), since: p.status.Time}
+		s.rec.brokers[i] = &brokerRecovery{taskID: p.record.TaskID, state: taskState(p.status.State), since: p.status.Time}
 		if p.record.Paused && p.alive() && p.status.State == "TASK_RUNNING" {
 			s.rec.plan.Completed(name, "the broker is paused")
 		}
@@ -201,8 +204,15 @@ func (s *Service) noteRecovery(p *pod, prev, next TaskStatus) effects {
 	switch {
 	case needsRecovery(next.State):
 		b := s.rec.brokers[i]
-		if b == nil {
-			b = &brokerRecovery{}
+		if b == nil || b.taskID != next.TaskID {
+			// A new task: what was known of the one before (its agent
+			// gone, say) is not about it. The decision so far stays, so
+			// that a change of decision is what gets logged.
+			nb := &brokerRecovery{taskID: next.TaskID}
+			if b != nil {
+				nb.kind, nb.reason = b.kind, b.reason
+			}
+			b = nb
 			s.rec.brokers[i] = b
 		}
 		st := taskState(next.State)
@@ -292,8 +302,8 @@ func (s *Service) recoveryWork() effects {
 		}
 		p := s.pods[i]
 		b := s.rec.brokers[i]
-		if b == nil {
-			b = &brokerRecovery{state: taskState(p.status.State), since: p.status.Time}
+		if b == nil || b.taskID != p.record.TaskID {
+			b = &brokerRecovery{taskID: p.record.TaskID, state: taskState(p.status.State), since: p.status.Time}
 			s.rec.brokers[i] = b
 		}
 		if p.alive() && p.status.State != "TASK_UNREACHABLE" {
@@ -564,3 +574,7 @@ func recoveryHealth(info plan.Info, running Health) Health {
 	}
 	return Health{Code: 203, Name: "RECOVERING_PENDING", Reasons: reasons}
 }
+
+// RecoveriesStarted is how many recoveries of kind ("relaunch",
+// "replace") the service started since it opened (metrics recovery.<kind>).
+func (s *Service) RecoveriesStarted(kind string) int64 { return s.metrics.RecoveryCount(kind) }
