@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -539,4 +542,74 @@ func TestAutomaticReplacementOnLocalMesos(t *testing.T) {
 	if n := svc.RecoveriesStarted("replace"); n != 2 {
 		t.Errorf("metrics count %d replacements, want 2", n)
 	}
+}
+
+// sandboxOf is the sandbox folder of a task in the local Mesos.
+func (h *harness) sandboxOf(taskID string) string {
+	for _, a := range h.mesos.Snapshot().Agents {
+		for _, task := range a.Local.Tasks {
+			if task.TaskID == taskID {
+				return task.Sandbox
+			}
+		}
+	}
+	return ""
+}
+
+// TestPauseAndResumeOnLocalMesos: pausing a broker through the REST API
+// relaunches it in place without Kafka: its pod status is PAUSED, nothing
+// answers on its Kafka address, its sandbox holds its volume with its
+// data, and the recovery plan shows it. Resumed, it serves its old records
+// again, on the same agent and volume.
+func TestPauseAndResumeOnLocalMesos(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{agents: 3})
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	svc, brokers := h.deployed("kafka", threeBrokersOnDistinctAgents)
+	seed(t, ctx, brokers, "kept", 30)
+	volumes := h.volumes("kafka-role")
+	before := podTasks(t, svc)[0]
+	addr := podAddress(t, svc, 0)
+	c := h.apiClient()
+
+	if _, err := c.PausePod(ctx, "kafka", "kafka-0", "broker"); err != nil {
+		t.Fatal(err)
+	}
+	var paused api.PodInstance
+	h.waitFor("kafka-0 PAUSED", 90*time.Second, func() (bool, string) {
+		var err error
+		paused, err = c.PodStatus(ctx, "kafka", "kafka-0")
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(paused.Tasks) == 1 && paused.Tasks[0].State == "PAUSED" && paused.Tasks[0].ID != before.ID, fmt.Sprint(paused.Tasks)
+	})
+	if st := recoveryStep(t, svc, "kafka-0"); st.Status != plan.Complete || !strings.Contains(st.Message, "paused") {
+		t.Errorf("recovery step while paused: %s %s", st.Status, st.Message)
+	}
+	if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		conn.Close()
+		t.Fatalf("something answers on the paused broker's address %s", addr)
+	}
+	sandbox := h.sandboxOf(paused.Tasks[0].ID)
+	data := filepath.Join(sandbox, "kafka-broker-data")
+	if entries, err := os.ReadDir(data); sandbox == "" || err != nil || len(entries) == 0 {
+		t.Fatalf("the paused task's sandbox %q has no broker data in %s: %v %v", sandbox, data, entries, err)
+	}
+	if got := h.volumes("kafka-role"); !mapsEqual(got, volumes) {
+		t.Fatalf("volumes while paused %v, want %v", got, volumes)
+	}
+
+	if _, err := c.ResumePod(ctx, "kafka", "kafka-0"); err != nil {
+		t.Fatal(err)
+	}
+	task := h.waitRelaunched(svc, 0, paused.Tasks[0].ID, 90*time.Second)
+	if task.AgentID != before.AgentID {
+		t.Fatalf("resumed on %s, want its agent %s", task.AgentID, before.AgentID)
+	}
+	if got := h.volumes("kafka-role"); !mapsEqual(got, volumes) {
+		t.Fatalf("volumes after resume %v, want %v", got, volumes)
+	}
+	readAll(t, ctx, brokers, "kept", 30)
 }
