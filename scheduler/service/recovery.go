@@ -525,8 +525,12 @@ func (s *Service) recoveryLaunches() []launchStep {
 }
 
 // storeRecoveryOverrides decides the write of the recovery plan's
-// overrides after an operator command.
+// overrides after an operator command. The command may have cleared step
+// messages (restart): every broker's next decision explains itself again.
 func (s *Service) storeRecoveryOverrides(command string) effects {
+	for _, b := range s.rec.brokers {
+		b.kind, b.reason = "", ""
+	}
 	value := mustJSON(recoveryRecord{Overrides: s.rec.plan.Overrides(), LastReplacement: s.rec.lastReplacement})
 	return effects{writes: []write{setWrite("storing the recovery plan's overrides", propertyKey(propertyRecovery), value, func(err error) effects {
 		if err != nil {

@@ -416,3 +416,33 @@ func TestPauseAndResume(t *testing.T) {
 		t.Fatalf("pod state %s after resume, want RUNNING", pods[0].Tasks[0].State)
 	}
 }
+
+// TestRecoveryCommands: forceComplete on a recovery step stops recovering
+// the broker (offers launch nothing, the message says an operator
+// completed it); restart makes it recover again.
+func TestRecoveryCommands(t *testing.T) {
+	f, l := deployOne(t, `{"brokers": {"count": 1}}`)
+	f.fail(l, mesos.TASK_FAILED)
+	f.waitRecovery("kafka-0", plan.Pending, "in place")
+	cmd := service.PlanCommand{Plan: plan.RecoveryPlanName, Command: service.CommandForceComplete, Phase: "kafka-0:[broker]", Step: "kafka-0:[broker]"}
+	if err := f.svc.PlanCommand(f.ctx, cmd); err != nil {
+		t.Fatal(err)
+	}
+	f.waitRecovery("kafka-0", plan.Complete, "forceComplete")
+	f.send(f.master.ReservedOffer(l))
+	f.waitCalls(scheduler.Call_DECLINE, 1)
+	if n := len(f.master.Launches()); n != 1 {
+		t.Fatalf("%d launches after forceComplete, want 1", n)
+	}
+	cmd.Command = service.CommandRestart
+	if err := f.svc.PlanCommand(f.ctx, cmd); err != nil {
+		t.Fatal(err)
+	}
+	f.waitRecovery("kafka-0", plan.Pending, "in place")
+	f.send(f.master.ReservedOffer(l))
+	f.running(f.launches(2)[1])
+	f.waitRecovery("kafka-0", plan.Complete, "")
+	if err := f.svc.PlanCommand(f.ctx, service.PlanCommand{Plan: "recovery", Command: service.CommandContinue, Phase: "kafka-7:[broker]"}); err == nil {
+		t.Error("a command on an unknown recovery phase succeeded")
+	}
+}
