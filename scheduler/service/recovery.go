@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -76,15 +77,47 @@ type brokerRecovery struct {
 	since time.Time
 	// agentGone is set once Mesos said the agent is gone for good.
 	agentGone bool
-	// kind and reason are the latest decision.
-	kind   recovery.Kind
-	reason string
+	// kind and reason are the latest decision; reexplain asks the next
+	// decision to write its reason into the step again.
+	kind      recovery.Kind
+	reason    string
+	reexplain bool
 }
 
 // recoveryRecord is what the property "recovery" stores.
 type recoveryRecord struct {
 	Overrides       plan.Overrides `json:"overrides"`
 	LastReplacement time.Time      `json:"last_replacement,omitzero"`
+	// Pods are the brokers the recovery plan was working on: after a
+	// restart, a relaunch it had sent is still its own.
+	Pods []int `json:"pods,omitempty"`
+}
+
+// record is what the property "recovery" stores now, with the last
+// replacement at last.
+func (r *recoveryState) record(last time.Time) []byte {
+	rec := recoveryRecord{Overrides: r.plan.Overrides(), LastReplacement: last}
+	for _, ph := range r.plan.Info().Phases {
+		for _, st := range ph.Steps {
+			if st.Status != plan.Complete {
+				rec.Pods = append(rec.Pods, st.PodIndex)
+			}
+		}
+	}
+	return mustJSON(rec)
+}
+
+// storeRecoveryRecord decides the write of the property "recovery".
+func (s *Service) storeRecoveryRecord(what string) effects {
+	value := s.rec.record(s.rec.lastReplacement)
+	return effects{writes: []write{setWrite(what, propertyKey(propertyRecovery), value, func(err error) effects {
+		if err != nil {
+			s.log.Warn(what, "error", err)
+			return effects{}
+		}
+		s.setProperty(propertyRecovery, value)
+		return effects{}
+	})}}
 }
 
 // safetyRecheck is how long a Kafka verdict on a replacement is used
@@ -117,10 +150,17 @@ func (s *Service) openRecovery(stored []byte) {
 	target := s.spec.PodConfigHash()
 	for _, i := range s.sortedPods() {
 		p := s.pods[i]
+		name := spec.PodInstanceName(i)
+		if slices.Contains(rec.Pods, i) && relaunchUnderWay(p, target) {
+			// A relaunch recovery had sent: its step follows it.
+			s.rec.plan.AddRecovery(spec.StepName(i), name, i)
+			s.rec.plan.Track(name, p.record.TaskID)
+			s.rec.brokers[i] = &brokerRecovery{taskID: p.record.TaskID, state: taskState(p.status.State), since: p.status.Time, kind: recovery.Relaunch}
+			continue
+		}
 		if !ownedByRecoveryAtStart(p, target) {
 			continue
 		}
-		name := spec.PodInstanceName(i)
 		s.rec.plan.AddRecovery(spec.StepName(i), name, i)
 		s.rec.brokers[i] = &brokerRecovery{taskID: p.record.TaskID, state: taskState(p.status.State), since: p.status.Time}
 		if p.record.Paused && p.alive() && p.status.State == "TASK_RUNNING" {
@@ -132,6 +172,19 @@ func (s *Service) openRecovery(stored []byte) {
 			s.log.Warn("restoring the recovery plan's overrides", "error", err)
 		}
 	}
+}
+
+// relaunchUnderWay reports whether the pod's task of the target
+// configuration is launching or running without having become ready.
+func relaunchUnderWay(p *pod, target string) bool {
+	if p.record.TaskID == "" || p.record.ConfigHash != target || p.status.Ready {
+		return false
+	}
+	switch p.status.State {
+	case "", "TASK_STAGING", "TASK_STARTING", "TASK_RUNNING":
+		return !p.launchNeverReachedMesos()
+	}
+	return false
 }
 
 // ownedByRecoveryAtStart reports whether recovery owns the pod when the
@@ -224,6 +277,7 @@ func (s *Service) noteRecovery(p *pod, prev, next TaskStatus) effects {
 		}
 		if s.rec.plan.AddRecovery(spec.StepName(i), name, i) {
 			s.log.Warn("broker needs recovery", "pod", name, "task_id", next.TaskID, "state", next.State, "reason", next.Reason, "message", next.Message)
+			fx = fx.join(s.storeRecoveryRecord("storing that " + name + " is in recovery"))
 		}
 	case next.State == "TASK_RUNNING" && p.record.PermanentlyFailed:
 		// Given up (marked for replacement) but back: a broker with the
@@ -337,6 +391,8 @@ func (s *Service) applyRecovery(d recovery.Decision) effects {
 		return effects{}
 	}
 	changed := b.kind != d.Kind
+	explain := changed || b.reexplain
+	b.reexplain = false
 	var fx effects
 	switch d.Kind {
 	case recovery.BackingOff:
@@ -356,8 +412,10 @@ func (s *Service) applyRecovery(d recovery.Decision) effects {
 		if st, _ := s.rec.plan.PodStatus(name); st == plan.Delayed {
 			s.rec.plan.Pending(name)
 		}
-		if changed {
+		if explain {
 			s.rec.plan.Explain(name, d.Reason)
+		}
+		if changed {
 			s.metrics.Recovery(string(d.Kind))
 		}
 	default: // the waits
@@ -470,7 +528,7 @@ func (s *Service) markReplace(p *pod, auto bool, why string) effects {
 	at := s.now()
 	var stored []byte
 	if auto {
-		stored = mustJSON(recoveryRecord{Overrides: s.rec.plan.Overrides(), LastReplacement: at})
+		stored = s.rec.record(at)
 		ops = append(ops, state.SetOp(propertyKey(propertyRecovery), stored))
 	}
 	s.rec.marking[i] = true
@@ -529,9 +587,9 @@ func (s *Service) recoveryLaunches() []launchStep {
 // messages (restart): every broker's next decision explains itself again.
 func (s *Service) storeRecoveryOverrides(command string) effects {
 	for _, b := range s.rec.brokers {
-		b.kind, b.reason = "", ""
+		b.reexplain = true
 	}
-	value := mustJSON(recoveryRecord{Overrides: s.rec.plan.Overrides(), LastReplacement: s.rec.lastReplacement})
+	value := s.rec.record(s.rec.lastReplacement)
 	return effects{writes: []write{setWrite("storing the recovery plan's overrides", propertyKey(propertyRecovery), value, func(err error) effects {
 		if err != nil {
 			return failed(fmt.Errorf("the %s command took effect but storing it failed, so a scheduler restart would forget it: %w", command, err))

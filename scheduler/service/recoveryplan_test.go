@@ -446,3 +446,26 @@ func TestRecoveryCommands(t *testing.T) {
 		t.Error("a command on an unknown recovery phase succeeded")
 	}
 }
+
+// TestRelaunchUnderWayAcrossRestart: a scheduler stopped right after the
+// recovery plan sent a relaunch finds it again: the recovery step follows
+// the relaunched task (no second launch), and the deploy plan stays
+// COMPLETE.
+func TestRelaunchUnderWayAcrossRestart(t *testing.T) {
+	f, l := deployOne(t, `{"brokers": {"count": 1}}`)
+	f.fail(l, mesos.TASK_FAILED)
+	f.waitRecovery("kafka-0", plan.Pending, "in place")
+	f.send(f.master.ReservedOffer(l))
+	relaunch := f.launches(2)[1]
+	f.restart()
+	f.update(servicetest.Status(relaunch.TaskID(), relaunch.AgentID(), mesos.TASK_STARTING, false))
+	f.waitRecovery("kafka-0", plan.Starting, "")
+	if got := f.stepStatuses(); !slices.Equal(got, []plan.Status{plan.Complete}) {
+		t.Fatalf("deploy steps after the restart %v, want COMPLETE", got)
+	}
+	f.running(relaunch)
+	f.waitRecovery("kafka-0", plan.Complete, "")
+	if n := len(f.master.Launches()); n != 0 {
+		t.Fatalf("%d launches after the restart, want none", n)
+	}
+}
