@@ -68,6 +68,12 @@ type ServiceSpec struct {
 	KafkaZookeeperURI string `json:"kafka_zookeeper_uri"`
 	// Options are the operator's options with every default filled in.
 	Options Options `json:"options"`
+	// SecretVersions records, for every secret the brokers use
+	// (SecretPaths), the version of it this configuration delivers. The
+	// scheduler fills it in when it accepts the configuration
+	// (WithSecretVersions); a new version of a used secret makes a new
+	// configuration, which rolls the brokers.
+	SecretVersions map[string]string `json:"secret_versions,omitempty"`
 }
 
 // Parse is the whole path from an options body to a spec: decode on top of
@@ -203,6 +209,11 @@ type podConfig struct {
 	Kafka             json.RawMessage       `json:"kafka"`
 	KafkaZookeeperURI string                `json:"kafka_zookeeper_uri"`
 	RackFromZone      bool                  `json:"rack_from_zone"`
+	// Secrets, JMX and SecretVersions are left out when unused, so that
+	// brokers launched before they existed keep their hash.
+	Secrets        SecretBindings    `json:"secrets,omitempty"`
+	JMX            *JMXOptions       `json:"jmx,omitempty"`
+	SecretVersions map[string]string `json:"secret_versions,omitempty"`
 }
 
 // PodConfigHash identifies the configuration a broker task is launched
@@ -223,6 +234,9 @@ func (s ServiceSpec) PodConfigHash() string {
 		Kafka:             kafka,
 		KafkaZookeeperURI: s.KafkaZookeeperURI,
 		RackFromZone:      s.Placement.References(placement.FieldZone),
+		Secrets:           nonEmpty(s.Options.Service.Secrets),
+		JMX:               enabledJMX(s.Options.Service.JMX),
+		SecretVersions:    s.SecretVersions,
 	})
 }
 
