@@ -106,4 +106,3 @@ func TestWithoutSecretData(t *testing.T) {
 		t.Errorf("the environment resolves VALUE secrets: %v %v", env, err)
 	}
 }
-
