@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -286,6 +287,45 @@ func TestSecretRefusalsChangeNothing(t *testing.T) {
 	}
 	if users, err := store.UsedBy(ctx, "kafka"); err != nil || len(users) != 0 {
 		t.Fatalf("a refused install recorded uses: %v %v", users, err)
+	}
+
+	// An accepted install records the version and the use; a new value
+	// re-targets the service with the new version; an uninstall clears
+	// the use.
+	first, _, err := store.Put(ctx, "kafka/pw", secrets.NewValue([]byte("pw-1")), secrets.PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.install("kafka", `{"brokers":{"count":1},"service":{"secrets":[{"secret":"kafka/pw","env_key":"PW"}]}}`)
+	svc, err := h.mgr.Service("kafka")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp, _ := svc.Spec(); sp.SecretVersions["kafka/pw"] != first.Version {
+		t.Errorf("the target records %v, want kafka/pw at %s", sp.SecretVersions, first.Version)
+	}
+	if users, err := store.UsedBy(ctx, "kafka"); err != nil || !slices.Equal(users, []string{"kafka/pw"}) {
+		t.Errorf("uses after the install: %v %v", users, err)
+	}
+	_, idBefore := svc.Spec()
+	second, _, err := h.mgr.SecretStore().Put(ctx, "kafka/pw", secrets.NewValue([]byte("pw-2")), secrets.PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp, id := svc.Spec(); sp.SecretVersions["kafka/pw"] != second.Version || id == idBefore {
+		t.Errorf("after a new value the target %s records %v, want a new target with %s", id, sp.SecretVersions, second.Version)
+	}
+	if err := store.Delete(ctx, "kafka/pw"); !errors.Is(err, secrets.ErrInUse) {
+		t.Errorf("deleting a used secret = %v", err)
+	}
+	if err := h.mgr.DeleteService(ctx, "kafka", ""); err != nil {
+		t.Fatal(err)
+	}
+	if users, err := store.UsedBy(ctx, "kafka"); err != nil || len(users) != 0 {
+		t.Errorf("uses after the uninstall started: %v %v", users, err)
+	}
+	if err := store.Delete(ctx, "kafka/pw"); err != nil {
+		t.Errorf("deleting the secret of an uninstalled service: %v", err)
 	}
 }
 
