@@ -7,6 +7,13 @@
 // server.properties at launch time, and the config hash that tells which
 // brokers run an outdated configuration.
 //
+// Secrets (secrets.go): service.secrets and service.jmx name secrets of the
+// scheduler's store that every broker receives, as files in its sandbox or
+// environment variables; validation applies the DC/OS namespace rule and
+// the sandbox path rules. A spec carries no value, only the secrets' paths
+// and, once the scheduler accepted it, the version of each
+// (SecretVersions), which is part of PodConfigHash.
+//
 // Service names may have folders, as in DC/OS ("prod/kafka"). Each folder
 // segment is a DNS label; the whole name without slashes is at most 63
 // characters; "/" becomes "__" in the ZooKeeper node, the role and the
