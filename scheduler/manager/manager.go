@@ -238,7 +238,7 @@ func (m *Manager) PutService(ctx context.Context, name string, options []byte, i
 		if err != nil {
 			return service.PutResult{}, err
 		}
-		m.recordSecretUsers(ctx, name, next.SecretPaths())
+		m.acceptedWithSecrets(ctx, name, next)
 		return service.PutResult{Name: name, ConfigID: id, Changed: changed}, nil
 	}
 	m.mu.Lock()
@@ -252,7 +252,7 @@ func (m *Manager) PutService(ctx context.Context, name string, options []byte, i
 		return service.PutResult{}, err
 	}
 	m.start(svc)
-	m.recordSecretUsers(ctx, name, next.SecretPaths())
+	m.acceptedWithSecrets(ctx, name, next)
 	_, id := svc.Spec()
 	m.log.Info("service installed", "service", name, "config_id", id)
 	return service.PutResult{Name: name, ConfigID: id, Created: true, Changed: true}, nil

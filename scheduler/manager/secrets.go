@@ -115,6 +115,27 @@ func (m *Manager) recordSecretUsers(ctx context.Context, name string, paths []st
 	}
 }
 
+// acceptedWithSecrets finishes an accepted target: it records the
+// secrets' use, then re-targets the service for any secret written since
+// its version was read (a secret PUT that came before the use was recorded
+// could not know the service uses it; one after it re-targets by itself).
+func (m *Manager) acceptedWithSecrets(ctx context.Context, name string, accepted spec.ServiceSpec) {
+	paths := accepted.SecretPaths()
+	m.recordSecretUsers(ctx, name, paths)
+	if m.cfg.Secrets == nil {
+		return
+	}
+	for _, p := range paths {
+		info, err := m.cfg.Secrets.Get(ctx, p)
+		if err != nil || info.Version == accepted.SecretVersions[p] {
+			continue
+		}
+		if err := m.retarget(ctx, name, p, info.Version); err != nil {
+			m.log.Warn("a secret written while its service's options were accepted: the service keeps the version it was accepted with", "service", name, "secret", p, "error", err)
+		}
+	}
+}
+
 // recordAllSecretUsers records, at start, the secrets every service's
 // target uses, repairing a record a stop between a target's commit and
 // its record left behind.

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -49,9 +50,33 @@ func resolveSecrets(ctx context.Context, resolve SecretResolver, sp spec.Service
 			}
 			cache[d.Secret] = v
 		}
+		if d.EnvKey != "" {
+			if err := checkEnvValue(d, v); err != nil {
+				return nil, err
+			}
+		}
 		out = append(out, taskinfo.Secret{SecretDelivery: d, Value: v})
 	}
 	return out, nil
+}
+
+// maxEnvSecretBytes bounds a secret delivered as an environment variable:
+// Linux refuses an exec whose single environment string is over 128 KiB
+// (MAX_ARG_STRLEN), so a larger one could never start.
+const maxEnvSecretBytes = 96 << 10
+
+// checkEnvValue refuses a value no process environment can hold: a NUL
+// byte ends an environment string, and an oversized one fails the exec.
+func checkEnvValue(d spec.SecretDelivery, v secrets.Value) error {
+	if v.Len() > maxEnvSecretBytes {
+		return fmt.Errorf("secret %q is %d bytes, too large for environment variable %s (at most %d); deliver it as a file", d.Secret, v.Len(), d.EnvKey, maxEnvSecretBytes)
+	}
+	data := v.Reveal()
+	defer clear(data)
+	if bytes.IndexByte(data, 0) >= 0 {
+		return fmt.Errorf("secret %q holds a NUL byte, which environment variable %s cannot carry; deliver it as a file", d.Secret, d.EnvKey)
+	}
+	return nil
 }
 
 func where(d spec.SecretDelivery) string {
