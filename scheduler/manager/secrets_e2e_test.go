@@ -368,11 +368,22 @@ func (h *harness) brokerTasks(t *testing.T, n int) map[string]brokerTask {
 }
 
 // waitRolled waits until the deploy plan is complete and every broker runs
-// a task other than its task in before.
+// a task other than its task in before; never are two brokers down at once.
 func (h *harness) waitRolled(t *testing.T, before map[string]brokerTask) map[string]brokerTask {
 	t.Helper()
 	var now map[string]brokerTask
 	h.waitFor("every broker to be relaunched", 3*time.Minute, func() (bool, string) {
+		running := map[string]bool{}
+		for _, a := range h.mesos.Snapshot().Agents {
+			for _, task := range a.Local.Tasks {
+				if task.State == "TASK_RUNNING" && strings.HasSuffix(task.Name, "-broker") {
+					running[task.Name] = true
+				}
+			}
+		}
+		if len(running) < len(before)-1 {
+			t.Fatalf("%d of %d brokers running during the roll: two were down at once", len(running), len(before))
+		}
 		d, err := h.mgr.GetService(context.Background(), "kafka")
 		if err != nil || d.Status != plan.Complete {
 			return false, fmt.Sprint(err, planSummary(d.Plan))

@@ -106,3 +106,31 @@ func indexOf(list []string, s string) int {
 	}
 	return -1
 }
+
+func TestJMXTravelsInTheTaskEnvironmentAndItsFiles(t *testing.T) {
+	l, _ := launch(t, `{"service":{"jmx":{"enabled":true,"access_file":"prod/kafka/jmx-access","password_file":"prod/kafka/jmx-password",
+		"key_store":"prod/kafka/jmx-keystore","key_store_password_file":"prod/kafka/jmx-keystorepass"}}}`)
+	for _, d := range l.Task.Secrets {
+		l.Secrets = append(l.Secrets, taskinfo.Secret{SecretDelivery: d, Value: secrets.NewValue([]byte("v-" + d.Secret))})
+	}
+	built := taskinfo.BuildTask(l)
+	opts := ""
+	for _, v := range built.Info.GetCommand().GetEnvironment().GetVariables() {
+		if v.Name == spec.EnvJMXOpts {
+			opts = v.GetValue()
+		}
+	}
+	if !strings.Contains(opts, "-Dcom.sun.management.jmxremote.port=31199") || !strings.Contains(opts, "password.file=jmx/password_file") {
+		t.Errorf("%s = %q", spec.EnvJMXOpts, opts)
+	}
+	paths := []string{}
+	for _, v := range built.Stored.GetContainer().GetVolumes() {
+		paths = append(paths, v.ContainerPath)
+	}
+	if strings.Join(paths, ",") != "jmx/access_file,jmx/password_file,jmx/key_store,jmx/key_store_password" {
+		t.Errorf("JMX secret volumes %v", paths)
+	}
+	if taskinfo.HasSecretData(&built.Stored) || !taskinfo.HasSecretData(&built.Info) {
+		t.Error("the JMX files' data must be in the launched TaskInfo only")
+	}
+}
