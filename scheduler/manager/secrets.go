@@ -181,13 +181,13 @@ type SecretStore struct {
 	m *Manager
 }
 
-// Put writes the secret and, when it existed, re-targets every service
-// that uses it with the new version (each rolls its brokers). The secret
-// is written whatever the re-targets do; a service that cannot take the
-// new target now (uninstalling, failed) is logged and left as it is.
+// Put writes the secret and re-targets every service that uses it with
+// the new version (each rolls its brokers; a new secret has no users). The
+// secret is written whatever the re-targets do; a service that cannot take
+// the new target now (uninstalling, failed) is logged and left as it is.
 func (s *SecretStore) Put(ctx context.Context, path string, value secrets.Value, opts secrets.PutOptions) (secrets.Info, bool, error) {
 	info, created, err := s.Store.Put(ctx, path, value, opts)
-	if err != nil || created {
+	if err != nil {
 		return info, created, err
 	}
 	for _, name := range info.UsedBy {
