@@ -18,6 +18,7 @@ import (
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/manager"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/recovery"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/secrets"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
@@ -40,6 +41,7 @@ type harness struct {
 	// transport carries the scheduler's Mesos calls (nil: the default).
 	transport http.RoundTripper
 	logger    *slog.Logger
+	secrets   *secrets.Store
 	// timing is the scheduler's (the package's timing unless options
 	// change it).
 	timing service.Timing
@@ -54,6 +56,8 @@ type harnessOptions struct {
 	transport http.RoundTripper
 	// logger receives the scheduler's logs (nil: testLogger).
 	logger *slog.Logger
+	// secrets is the scheduler's secret store (nil: none).
+	secrets *secrets.Store
 	// launchBackoff, when set, replaces the scheduler's launch backoff;
 	// agentTimeout, when set, is how soon the local master marks a
 	// silent or disconnected agent unreachable (recovery_e2e_test.go).
@@ -69,7 +73,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if o.agentMB == 0 {
 		o.agentMB = 4096
 	}
-	h := &harness{t: t, dir: t.TempDir(), store: o.store, transport: o.transport, logger: o.logger, timing: timing}
+	h := &harness{t: t, dir: t.TempDir(), store: o.store, transport: o.transport, logger: o.logger, secrets: o.secrets, timing: timing}
 	if o.launchBackoff != nil {
 		h.timing.LaunchBackoff = *o.launchBackoff
 	}
@@ -144,6 +148,7 @@ func (h *harness) startManager() {
 		Timing:    h.timing,
 		Logger:    h.logger,
 		Transport: h.transport,
+		Secrets:   h.secrets,
 	})
 	if err := h.mgr.Start(ctx); err != nil {
 		cancel()

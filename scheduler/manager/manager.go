@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/secrets"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
@@ -41,6 +42,9 @@ type Config struct {
 	Hostname    string
 	Logger      *slog.Logger
 	Timing      service.Timing
+	// Secrets is the scheduler's secret store (secrets.go); nil: the
+	// scheduler has none, and options that refer to secrets are refused.
+	Secrets *secrets.Store
 }
 
 // Manager runs the services of one scheduler.
@@ -87,6 +91,7 @@ func (m *Manager) Start(ctx context.Context) error {
 		}
 		m.start(svc)
 	}
+	m.recordAllSecretUsers(ctx)
 	return nil
 }
 
@@ -106,6 +111,7 @@ func (m *Manager) serviceConfig(key string) service.Config {
 		Logger:    m.log,
 		Timing:    m.cfg.Timing,
 		Name:      serviceName(key),
+		Secrets:   m.resolverFor(serviceName(key)),
 	}
 }
 
@@ -216,7 +222,7 @@ func (m *Manager) Services(context.Context) ([]service.ServiceSummary, error) {
 // that changes it; otherwise a *service.PreconditionFailedError.
 func (m *Manager) PutService(ctx context.Context, name string, options []byte, ifMatch string) (service.PutResult, error) {
 	name = strings.Trim(name, "/")
-	next, err := m.parse(name, options)
+	next, err := m.parse(ctx, name, options, m.running(name))
 	if err != nil {
 		return service.PutResult{}, err
 	}
@@ -232,6 +238,7 @@ func (m *Manager) PutService(ctx context.Context, name string, options []byte, i
 		if err != nil {
 			return service.PutResult{}, err
 		}
+		m.acceptedWithSecrets(ctx, name, next)
 		return service.PutResult{Name: name, ConfigID: id, Changed: changed}, nil
 	}
 	m.mu.Lock()
@@ -245,21 +252,41 @@ func (m *Manager) PutService(ctx context.Context, name string, options []byte, i
 		return service.PutResult{}, err
 	}
 	m.start(svc)
+	m.acceptedWithSecrets(ctx, name, next)
 	_, id := svc.Spec()
 	m.log.Info("service installed", "service", name, "config_id", id)
 	return service.PutResult{Name: name, ConfigID: id, Created: true, Changed: true}, nil
 }
 
+// running is the target spec of the installed service name, nil when
+// there is none or it is failed (its update is refused anyway).
+func (m *Manager) running(name string) *spec.ServiceSpec {
+	svc, err := m.lookup(name)
+	if err != nil || svc.Failure() != "" {
+		return nil
+	}
+	current, _ := svc.Spec()
+	return &current
+}
+
 // parse turns options into a spec for the named service: every problem at
-// once, the URL's name filled in, and a different name in the options
-// refused.
-func (m *Manager) parse(name string, options []byte) (spec.ServiceSpec, error) {
+// once (with current, the running service's spec, also every change it
+// cannot take: spec.ParseUpdate), the URL's name filled in, a different
+// name in the options refused, and the versions of the secrets it uses
+// recorded (secrets.go).
+func (m *Manager) parse(ctx context.Context, name string, options []byte, current *spec.ServiceSpec) (spec.ServiceSpec, error) {
 	defaults := spec.DefaultOptions()
 	if m.cfg.DefaultsFor != nil {
 		defaults = m.cfg.DefaultsFor(name)
 	}
 	defaults.Service.Name = name
-	next, err := spec.Parse(options, defaults, m.cfg.Environment)
+	var next spec.ServiceSpec
+	var err error
+	if current != nil {
+		next, err = spec.ParseUpdate(options, defaults, m.cfg.Environment, *current)
+	} else {
+		next, err = spec.Parse(options, defaults, m.cfg.Environment)
+	}
 	var problems validation.Problems
 	if err != nil && !errors.As(err, &problems) {
 		return spec.ServiceSpec{}, err
@@ -270,7 +297,7 @@ func (m *Manager) parse(name string, options []byte) (spec.ServiceSpec, error) {
 	if len(problems) > 0 {
 		return spec.ServiceSpec{}, problems
 	}
-	return next, nil
+	return m.withSecretVersions(ctx, next)
 }
 
 // GetService describes one service.
@@ -292,6 +319,7 @@ func (m *Manager) DeleteService(ctx context.Context, name string, ifMatch string
 	if err := svc.UninstallIfMatch(ctx, ifMatch); err != nil {
 		return err
 	}
+	m.recordSecretUsers(ctx, svc.Name(), nil)
 	m.kafka.close(svc.Name())
 	return nil
 }
@@ -300,7 +328,7 @@ func (m *Manager) DeleteService(ctx context.Context, name string, ifMatch string
 // the plan Update would start, built by the same code (service.PreviewUpdate).
 func (m *Manager) PreviewService(ctx context.Context, name string, options []byte) (service.Preview, error) {
 	name = strings.Trim(name, "/")
-	next, err := m.parse(name, options)
+	next, err := m.parse(ctx, name, options, m.running(name))
 	if err != nil {
 		return service.Preview{}, err
 	}

@@ -193,6 +193,23 @@ func TestRollingUpdateOnLocalMesos(t *testing.T) {
 	if c := configs["max.connections"]; c.Value == nil || *c.Value != "1000" || c.Source != "DYNAMIC_DEFAULT_BROKER_CONFIG" {
 		t.Errorf("DescribeConfigs shows max.connections %+v, want 1000 cluster-wide", c)
 	}
+
+	// Count 3 → 4: broker 3 launches on the spare agent, no other task
+	// restarts.
+	const grow = `{"brokers": {"count": 4, "mem": 640}, "service": {"placement_strategy": "NODE"}, "kafka": {"server_properties": {"max.connections": "1000"}}}`
+	if _, err := h.mgr.PutService(ctx, "kafka", []byte(grow), ""); err != nil {
+		t.Fatal(err)
+	}
+	h.waitDeployed("kafka", time.Minute)
+	grown := podTasks(t, svc)
+	for id := range 3 {
+		if grown[id].ID != after[id].ID {
+			t.Errorf("broker %d was restarted (task %s → %s) by a count increase", id, after[id].ID, grown[id].ID)
+		}
+	}
+	if grown[3].State != "RUNNING" {
+		t.Errorf("broker 3 after the count increase: %+v", grown[3])
+	}
 }
 
 // eventLog records the service log messages that carry a pod.

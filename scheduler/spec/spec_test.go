@@ -287,7 +287,7 @@ func TestDecodeProblems(t *testing.T) {
 		{"hyphen for underscore", `{"brokers":{"disk-type":"ROOT"}}`, validation.Problems{
 			p("brokers.disk-type", "", `unknown option in brokers; did you mean "disk_type"?`)}},
 		{"unknown option far from any", `{"service":{"security":{}}}`, validation.Problems{
-			p("service.security", "", "unknown option in service; see the documentation for the 14 options it takes")}},
+			p("service.security", "", "unknown option in service; it takes: deploy_strategy, enable_replacement, health_check, isr_wait_timeout_secs, jmx, min_delay_between_recovers_secs, name, placement_constraint, placement_strategy, readiness_check, recover_in_place_grace_period_secs, region, rolling_restart_safety_check, secrets, update_strategy, user")}},
 		{"unknown kafka option", `{"kafka":{"log_retention_hour":1}}`, validation.Problems{
 			p("kafka.log_retention_hour", "", `unknown option in kafka; did you mean "log_retention_hours"?`)}},
 		{"case matters", `{"Service":{}}`, validation.Problems{
@@ -471,5 +471,33 @@ func BenchmarkPodConfigHash(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.PodConfigHash()
+	}
+}
+
+// TestParseUpdateReportsEveryProblemAtOnce: a bad option, a value that
+// does not decode, a disk change and a count decrease in one request give
+// one list naming all of them; an option that did not decode is not judged
+// for the update a second time.
+func TestParseUpdateReportsEveryProblemAtOnce(t *testing.T) {
+	current := mustParse(t, `{"service":{"name":"kafka"},"brokers":{"count":3,"disk":5000}}`)
+	defaults := DefaultOptions()
+	defaults.Service.Name = "kafka"
+	body := `{"brokers":{"count":2,"disk":6000,"mem":"lots"},"service":{"deploy_strategy":"sideways"}}`
+	_, err := ParseUpdate([]byte(body), defaults, Environment{ZookeeperConnect: "zk-1:2181"}, current)
+	var problems validation.Problems
+	if !errors.As(err, &problems) {
+		t.Fatalf("error %v is not a list of problems", err)
+	}
+	fields := map[string]int{}
+	for _, p := range problems {
+		fields[p.Field]++
+	}
+	for _, want := range []string{"brokers.count", "brokers.disk", "brokers.mem", "service.deploy_strategy"} {
+		if fields[want] != 1 {
+			t.Errorf("problems name %s %d times, want once: %v", want, fields[want], fmtProblems(problems))
+		}
+	}
+	if _, err := ParseUpdate([]byte(`{"brokers":{"count":4,"disk":5000}}`), defaults, Environment{ZookeeperConnect: "zk-1:2181"}, current); err != nil {
+		t.Errorf("a valid update was refused: %v", err)
 	}
 }

@@ -57,6 +57,7 @@ func (o Options) Validate() validation.Problems {
 	validateRecovery(&ps, o.Service)
 	validateReadiness(&ps, o.Service.ReadinessCheck)
 	validateHealth(&ps, o.Service.HealthCheck)
+	validateSecrets(&ps, o)
 	validateBrokers(&ps, o.Brokers, o.Kafka.Effective().ReservedBrokerMaxID)
 	if placementOK && o.Brokers.Port != 0 && !constraints.AtMostOnePerHost() {
 		ps.Add("brokers.port", strconv.Itoa(o.Brokers.Port),
