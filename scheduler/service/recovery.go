@@ -283,7 +283,7 @@ func (s *Service) noteRecovery(p *pod, prev, next TaskStatus) effects {
 		// Given up (marked for replacement) but back: a broker with the
 		// same id is about to run elsewhere.
 		s.log.Warn("killing a task of a broker marked for replacement that reappeared", "pod", name, "task_id", next.TaskID, "agent", p.record.Hostname)
-		s.rec.plan.Explain(name, fmt.Sprintf("task %s reappeared on %s after the broker was marked for replacement; it is killed", next.TaskID, p.record.Hostname))
+		s.rec.plan.Explain(name, reappeared(p))
 		fx = s.kill(p.record.TaskID, p.record.AgentID)
 	case next.State == "TASK_RUNNING" && next.Ready && !p.record.Paused && needsRecovery(prev.State):
 		// The same task is back (an agent that was unreachable
@@ -307,6 +307,12 @@ func (s *Service) noteRecovery(p *pod, prev, next TaskStatus) effects {
 		delete(s.rec.brokers, i)
 	}
 	return fx
+}
+
+// reappeared is the step message of a broker marked for replacement whose
+// old task runs again.
+func reappeared(p *pod) string {
+	return fmt.Sprintf("task %s reappeared on %s after the broker was marked for replacement; it is killed, and the broker is replaced once it stopped", p.record.TaskID, p.record.Hostname)
 }
 
 // tracks reports whether the pod's recovery step launched the task.
@@ -363,7 +369,11 @@ func (s *Service) recoveryWork() effects {
 		if p.alive() && p.status.State != "TASK_UNREACHABLE" {
 			// A restart, replace, pause or resume of a running broker:
 			// it stops first.
-			s.rec.plan.Explain(name, fmt.Sprintf("waiting for task %s to stop before relaunching", p.record.TaskID))
+			why := fmt.Sprintf("waiting for task %s to stop before relaunching", p.record.TaskID)
+			if p.record.PermanentlyFailed && b.kind == recovery.Replace {
+				why = reappeared(p)
+			}
+			s.rec.plan.Explain(name, why)
 			fx = fx.join(s.kill(p.record.TaskID, p.record.AgentID))
 			continue
 		}

@@ -469,3 +469,32 @@ func TestRelaunchUnderWayAcrossRestart(t *testing.T) {
 		t.Fatalf("%d launches after the restart, want none", n)
 	}
 }
+
+// TestGivenUpTaskThatReappearsIsKilled: a broker whose agent is
+// unreachable is replaced by an operator; when its old task reports
+// running again before the replacement launched, it is killed and the
+// step says so.
+func TestGivenUpTaskThatReappearsIsKilled(t *testing.T) {
+	f, l := deployOne(t, `{"brokers": {"count": 1}}`)
+	f.update(servicetest.MasterStatus(l.TaskID(), l.AgentID(), mesos.TASK_UNREACHABLE, mesos.REASON_AGENT_DISCONNECTED))
+	f.waitRecovery("kafka-0", plan.Pending, "unreachable")
+	if h := f.svc.Health(); h.Code != 203 || h.Name != "RECOVERING_PENDING" || len(h.Reasons) == 0 {
+		t.Errorf("health %+v while the broker waits, want 203 RECOVERING_PENDING with reasons", h)
+	}
+	if _, err := f.svc.ReplacePod(f.ctx, "kafka-0"); err != nil {
+		t.Fatal(err)
+	}
+	f.waitRecovery("kafka-0", plan.Pending, "marked for replacement")
+	f.running(l)
+	kills := f.waitCalls(scheduler.Call_KILL, 1)
+	if got := kills[0].GetKill().TaskID.Value; got != l.TaskID() {
+		t.Fatalf("killed %s, want the reappeared %s", got, l.TaskID())
+	}
+	f.waitRecovery("kafka-0", plan.Pending, "reappeared")
+	f.update(servicetest.Status(l.TaskID(), l.AgentID(), mesos.TASK_KILLED, false))
+	f.offers(servicetest.NewAgent(2))
+	repl := f.launches(2)[1]
+	if !repl.Reserved || repl.AgentID() != "agent-2" {
+		t.Fatalf("replacement on %s (fresh %v), want fresh reservations on agent-2", repl.AgentID(), repl.Reserved)
+	}
+}
