@@ -100,6 +100,7 @@ func (s *Service) decideOffers(in []mesos.Offer) effects {
 	}
 	writes := s.launchSteps(groups)
 	s.cleanupUnexpected(groups)
+	writes = append(writes, s.noteLeftovers(groups)...)
 	return effects{writes: writes, after: func() effects {
 		defer s.decided(time.Now())
 		return s.acceptOrDecline(groups)
@@ -144,7 +145,7 @@ func (s *Service) needsOffers() bool {
 	if s.uninstall != nil {
 		return s.uninstallNeedsOffers()
 	}
-	return len(s.launchable()) > 0
+	return len(s.launchable()) > 0 || len(s.rec.leftovers) > 0
 }
 
 // killOutdatedTasks kills the running task of every pending step: the pod

@@ -9,7 +9,10 @@ import (
 	"strings"
 	"time"
 
+	mesos "github.com/mesos/mesos-go/api/v1/lib"
+
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/admin"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/offers"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/recovery"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
@@ -64,6 +67,11 @@ type recoveryState struct {
 	asked  map[int]time.Time
 	// marking lists the brokers whose replacement mark is being stored.
 	marking map[int]bool
+	// leftovers are the resource ids of replaced brokers' reservations
+	// by agent id, until they are released or the agent is gone
+	// (goneAgents); see addLeftovers.
+	leftovers  map[string][]string
+	goneAgents map[string]bool
 }
 
 // brokerRecovery is what recovery tracks of one broker it works on.
@@ -91,12 +99,18 @@ type recoveryRecord struct {
 	// Pods are the brokers the recovery plan was working on: after a
 	// restart, a relaunch it had sent is still its own.
 	Pods []int `json:"pods,omitempty"`
+	// Leftovers are replaced brokers' reservations not released yet, by
+	// agent id.
+	Leftovers map[string][]string `json:"leftovers,omitempty"`
 }
 
 // record is what the property "recovery" stores now, with the last
 // replacement at last.
 func (r *recoveryState) record(last time.Time) []byte {
 	rec := recoveryRecord{Overrides: r.plan.Overrides(), LastReplacement: last}
+	if len(r.leftovers) > 0 {
+		rec.Leftovers = r.leftovers
+	}
 	for _, ph := range r.plan.Info().Phases {
 		for _, st := range ph.Steps {
 			if st.Status != plan.Complete {
@@ -131,6 +145,9 @@ func newRecoveryState() recoveryState {
 		safety:  map[int]recovery.Safety{},
 		asked:   map[int]time.Time{},
 		marking: map[int]bool{},
+
+		leftovers:  map[string][]string{},
+		goneAgents: map[string]bool{},
 	}
 }
 
@@ -147,6 +164,9 @@ func (s *Service) openRecovery(stored []byte) {
 		}
 	}
 	s.rec.lastReplacement = rec.LastReplacement
+	for agent, ids := range rec.Leftovers {
+		s.rec.leftovers[agent] = ids
+	}
 	target := s.spec.PodConfigHash()
 	for _, i := range s.sortedPods() {
 		p := s.pods[i]
@@ -307,6 +327,14 @@ func (s *Service) noteRecovery(p *pod, prev, next TaskStatus) effects {
 		delete(s.rec.brokers, i)
 	}
 	return fx
+}
+
+func cloneLeftovers(m map[string][]string) map[string][]string {
+	out := make(map[string][]string, len(m))
+	for k, v := range m {
+		out[k] = slices.Clone(v)
+	}
+	return out
 }
 
 // reappeared is the step message of a broker marked for replacement whose
@@ -536,11 +564,18 @@ func (s *Service) markReplace(p *pod, auto bool, why string) effects {
 	rec.PermanentlyFailed = true
 	ops := []state.Op{state.SetOp(taskInfoKey(rec.Name), mustJSON(rec))}
 	at := s.now()
-	var stored []byte
+	last := s.rec.lastReplacement
 	if auto {
-		stored = s.rec.record(at)
-		ops = append(ops, state.SetOp(propertyKey(propertyRecovery), stored))
+		last = at
 	}
+	// The old reservations are released once the replacement is launched
+	// and Mesos offers them; recorded with the mark, so that a restart
+	// still looks for them.
+	before := cloneLeftovers(s.rec.leftovers)
+	s.addLeftovers(p)
+	stored := s.rec.record(last)
+	s.rec.leftovers = before
+	ops = append(ops, state.SetOp(propertyKey(propertyRecovery), stored))
 	s.rec.marking[i] = true
 	return effects{writes: []write{commitWrite("marking "+name+" for replacement", ops, func(err error) effects {
 		delete(s.rec.marking, i)
@@ -550,11 +585,12 @@ func (s *Service) markReplace(p *pod, auto bool, why string) effects {
 		}
 		if cur := s.pods[i]; cur != nil && cur.record.TaskID == rec.TaskID {
 			cur.record.PermanentlyFailed = true
+			s.addLeftovers(cur)
 		}
 		if auto {
 			s.rec.lastReplacement = at
-			s.setProperty(propertyRecovery, stored)
 		}
+		s.setProperty(propertyRecovery, stored)
 		// A replace clears the launch backoff (DC/OS).
 		delete(s.failures, i)
 		if s.deployDone(name) {
@@ -650,3 +686,71 @@ func recoveryHealth(info plan.Info, running Health) Health {
 // RecoveriesStarted is how many recoveries of kind ("relaunch",
 // "replace") the service started since it opened (metrics recovery.<kind>).
 func (s *Service) RecoveriesStarted(kind string) int64 { return s.metrics.RecoveryCount(kind) }
+
+// Leftovers: the reservations and volume a replaced broker had. They are
+// no broker's once its replacement is launched, and the offer cycle
+// destroys and unreserves them when Mesos offers them (cleanupUnexpected).
+// Until then the service keeps asking for offers (needsOffers), so that
+// suppression never hides them; Mesos forgets them with an agent that is
+// gone for good (TASK_GONE_BY_OPERATOR, REASON_AGENT_REMOVED), and so does
+// the service. They are stored with the recovery record.
+
+// addLeftovers records the reservations of pod p, about to be replaced.
+// Callers hold s.mu.
+func (s *Service) addLeftovers(p *pod) {
+	agent := p.record.AgentID
+	if agent == "" || s.rec.goneAgents[agent] || !p.holdsReservations() {
+		return
+	}
+	ids := p.record.Footprint.IDs()
+	if len(ids) == 0 {
+		return
+	}
+	s.rec.leftovers[agent] = append(s.rec.leftovers[agent], ids...)
+	s.log.Info("the replaced broker's reservations are released when Mesos offers them", "pod", spec.PodInstanceName(p.record.Pod), "agent", p.record.Hostname, "resources", len(ids))
+}
+
+// noteLeftovers forgets the leftovers of every agent whose offer no longer
+// holds any of them (released in an earlier cycle), and returns the write
+// of the recovery record when it forgot some. Callers hold s.mu.
+func (s *Service) noteLeftovers(groups []*agentOffers) []write {
+	changed := false
+	for _, g := range groups {
+		ids, ok := s.rec.leftovers[g.merged.AgentID.Value]
+		if !ok {
+			continue
+		}
+		offered := map[string]bool{}
+		for i := range g.merged.Resources {
+			offered[offers.ResourceID(&g.merged.Resources[i])] = true
+		}
+		if !slices.ContainsFunc(ids, func(id string) bool { return offered[id] }) {
+			delete(s.rec.leftovers, g.merged.AgentID.Value)
+			s.log.Info("a replaced broker's reservations are released", "agent", g.merged.Hostname)
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return s.storeRecoveryRecord("storing the released reservations").writes
+}
+
+// noteAgentGone forgets the leftovers of an agent Mesos says is gone for
+// good. Callers hold s.mu.
+func (s *Service) noteAgentGone(st mesos.TaskStatus) effects {
+	if st.GetState() != mesos.TASK_GONE_BY_OPERATOR && st.GetReason() != mesos.REASON_AGENT_REMOVED {
+		return effects{}
+	}
+	agent := st.GetAgentID().GetValue()
+	if agent == "" {
+		return effects{}
+	}
+	s.rec.goneAgents[agent] = true
+	if _, ok := s.rec.leftovers[agent]; !ok {
+		return effects{}
+	}
+	delete(s.rec.leftovers, agent)
+	s.log.Info("the agent of a replaced broker's reservations is gone, and its reservations with it", "agent_id", agent)
+	return s.storeRecoveryRecord("storing that the reservations of a gone agent are gone")
+}

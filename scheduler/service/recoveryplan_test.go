@@ -498,3 +498,37 @@ func TestGivenUpTaskThatReappearsIsKilled(t *testing.T) {
 		t.Fatalf("replacement on %s (fresh %v), want fresh reservations on agent-2", repl.AgentID(), repl.Reserved)
 	}
 }
+
+// TestReplacedReservationsAreReleased: after a running broker is replaced
+// on another agent, the service keeps asking for offers until its old
+// agent offers the old reservations, which are destroyed and unreserved;
+// once an offer of that agent no longer holds them, it suppresses offers.
+func TestReplacedReservationsAreReleased(t *testing.T) {
+	f, l := deployOne(t, `{"brokers": {"count": 1}}`)
+	if _, err := f.svc.ReplacePod(f.ctx, "kafka-0"); err != nil {
+		t.Fatal(err)
+	}
+	f.waitCalls(scheduler.Call_KILL, 1)
+	f.update(servicetest.Status(l.TaskID(), l.AgentID(), mesos.TASK_KILLED, false))
+	f.waitRecovery("kafka-0", plan.Pending, "marked for replacement")
+	f.offers(servicetest.NewAgent(2))
+	repl := f.launches(2)[1]
+	f.running(repl)
+	f.waitRecovery("kafka-0", plan.Complete, "")
+
+	suppressed := len(f.master.Calls(scheduler.Call_SUPPRESS))
+	f.clock.Advance(10 * time.Second)
+	time.Sleep(20 * tick)
+	if n := len(f.master.Calls(scheduler.Call_SUPPRESS)); n != suppressed {
+		t.Fatalf("offers suppressed while the old reservations are not released")
+	}
+	accepts := len(f.master.Calls(scheduler.Call_ACCEPT))
+	f.send(f.master.ReservedOffer(l))
+	calls := f.waitCalls(scheduler.Call_ACCEPT, accepts+1)
+	if got := operationTypes(calls[len(calls)-1]); !slices.Equal(got, []string{"DESTROY", "UNRESERVE"}) {
+		t.Fatalf("operations on the old agent's offer %v, want DESTROY, UNRESERVE", got)
+	}
+	f.offers(servicetest.NewAgent(1))
+	f.clock.Advance(10 * time.Second)
+	f.waitCalls(scheduler.Call_SUPPRESS, suppressed+1)
+}

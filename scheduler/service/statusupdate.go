@@ -19,11 +19,19 @@ func (s *Service) handleUpdate(st mesos.TaskStatus) effects {
 	state := st.GetState().String()
 	s.metrics.TaskStatus(state)
 	delete(s.reconcile.waiting, taskID)
+	fx := s.noteAgentGone(st) // recovery.go
 
 	p := s.podOfTask(taskID)
 	if p == nil {
-		return s.handleUnknownTask(st)
+		return fx.join(s.handleUnknownTask(st))
 	}
+	return fx.join(s.storeStatus(p, st))
+}
+
+// storeStatus stores a status of pod p's task, then moves the plans.
+func (s *Service) storeStatus(p *pod, st mesos.TaskStatus) effects {
+	taskID := st.TaskID.Value
+	state := st.GetState().String()
 	next := s.nextStatus(p.status, st)
 	return effects{writes: []write{setWrite("storing the status of task "+taskID, taskStatusKey(p.record.Name), mustJSON(next), func(err error) effects {
 		if err != nil {
