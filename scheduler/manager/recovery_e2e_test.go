@@ -613,3 +613,52 @@ func TestPauseAndResumeOnLocalMesos(t *testing.T) {
 	}
 	readAll(t, ctx, brokers, "kept", 30)
 }
+
+// TestReplaceRunningBrokerReleasesItsReservations: DC/OS Kafka's
+// PUT /v1/brokers/1?replace=true on a running broker whose agent is fine
+// answers its task id, stops it, relaunches broker 1 on the spare agent
+// with a fresh volume, and the old agent's reservations and volume are
+// destroyed and unreserved: nothing of the service is left there.
+func TestReplaceRunningBrokerReleasesItsReservations(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{agents: 4})
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	svc, _ := h.deployed("kafka", threeBrokersOnDistinctAgents)
+	victim := podTasks(t, svc)[1]
+	oldHost := ""
+	for _, a := range h.mesos.Snapshot().Agents {
+		if a.ID == victim.AgentID {
+			oldHost = a.Hostname
+		}
+	}
+	onOld := func() []string {
+		var out []string
+		for _, r := range h.reservations("kafka-role") {
+			if strings.HasPrefix(r, oldHost+":") {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	if len(onOld()) == 0 {
+		t.Fatalf("no reservation of broker 1 on %s before the replace: %v", oldHost, h.reservations("kafka-role"))
+	}
+	c := h.apiClient()
+	ids, err := c.ReplaceBroker(ctx, "kafka", 1)
+	if err != nil || !slices.Equal(ids, []string{victim.ID}) {
+		t.Fatalf("replace answered %v, %v; want [%s]", ids, err, victim.ID)
+	}
+	task := h.waitRelaunched(svc, 1, victim.ID, 2*time.Minute)
+	if task.AgentID == victim.AgentID {
+		t.Fatalf("kafka-1 replaced on its old agent; the spare agent fits")
+	}
+	h.waitFor("nothing of the service left on "+oldHost, time.Minute, func() (bool, string) {
+		left := onOld()
+		return len(left) == 0, strings.Join(left, "; ")
+	})
+	h.noDuplicates("kafka", 3)
+	if n := len(h.volumes("kafka-role")); n != 3 {
+		t.Fatalf("%d volumes, want 3", n)
+	}
+}
