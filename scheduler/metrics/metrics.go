@@ -13,7 +13,9 @@
 // dots turned into underscores, counters suffixed with _total, the offer
 // processing timer as the summary offers_process_seconds, the dynamic metrics
 // as labelled vectors (operation_total{type}, task_status_total{state},
-// plan_status{plan}), and a constant label service="<name>" on everything.
+// plan_status{plan}, recovery_total{kind} for the recoveries started:
+// recovery.relaunch, recovery.replace), and a constant label
+// service="<name>" on everything.
 //
 // The offers.process timer keeps a sliding window of the last
 // 1028 samples (codahale's default reservoir size); the JSON
