@@ -123,6 +123,7 @@ var timing = service.Timing{
 	KillRetry:                   5 * time.Second,
 	MinBackoff:                  50 * time.Millisecond,
 	MaxBackoff:                  500 * time.Millisecond,
+	PartitionHealthPoll:         300 * time.Millisecond,
 }
 
 func (h *harness) startManager() {

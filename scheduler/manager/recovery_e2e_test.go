@@ -150,6 +150,7 @@ func TestKilledBrokerIsRecoveredInPlace(t *testing.T) {
 	}
 	// sawDelay waits for the step to back off for want, or fails when the
 	// broker is relaunched without it.
+	sawPartitions := false // the health named the partitions broker 1 left
 	relaunch := func(old service.PodTask, delay time.Duration) service.PodTask {
 		t.Helper()
 		delayed := false
@@ -163,6 +164,9 @@ func TestKilledBrokerIsRecoveredInPlace(t *testing.T) {
 					t.Fatalf("step message %q, want a backoff of %s with the next attempt", st.Message, delay)
 				}
 				delayed = true
+				if strings.Contains(strings.Join(svc.Health().Reasons, "; "), "partition(s) under") {
+					sawPartitions = true
+				}
 			}
 			task := podTasks(t, svc)[1]
 			return task.ID != old.ID && task.State == "RUNNING" && st.Status == plan.Complete, st.Message
@@ -193,6 +197,9 @@ func TestKilledBrokerIsRecoveredInPlace(t *testing.T) {
 
 	relaunch(kill(), 2*time.Second)
 	relaunch(kill(), 4*time.Second)
+	if !sawPartitions {
+		t.Errorf("while broker 1 backed off, the health never named the partitions it left under-replicated")
+	}
 
 	// Stays up past ResetAfter (12 s): the scheduler forgets its failures,
 	// and the next one is relaunched at once.
@@ -206,9 +213,10 @@ func TestKilledBrokerIsRecoveredInPlace(t *testing.T) {
 		t.Fatalf("volumes after the relaunches %v, want the same %v", got, volumes)
 	}
 	readAll(t, ctx, brokers, "kept", 30)
-	if hl := svc.Health(); hl.Name != "RUNNING" {
-		t.Errorf("health %s after the recovery, want RUNNING", hl.Name)
-	}
+	h.waitFor("RUNNING after the recovery", 30*time.Second, func() (bool, string) {
+		hl := svc.Health()
+		return hl.Name == "RUNNING", hl.Name + ": " + strings.Join(hl.Reasons, "; ")
+	})
 }
 
 func mapsEqual(a, b map[string]string) bool {

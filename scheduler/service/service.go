@@ -96,6 +96,10 @@ type Timing struct {
 	// is checked for being back in the ISR, so that its step completes
 	// soon after it rejoined (50ms; ours). Only while a step waits.
 	ISRPoll time.Duration
+	// PartitionHealthPoll is how often a deployed service asks Kafka
+	// about its partitions for its health (15s; ours; see
+	// partitionhealth.go).
+	PartitionHealthPoll time.Duration
 	// Mesos client tuning (see mesosclient.Config).
 	MinBackoff, MaxBackoff time.Duration
 }
@@ -121,6 +125,7 @@ func (t Timing) withDefaults() Timing {
 	def(&t.StoreTimeout, 10*time.Second)
 	def(&t.KafkaTimeout, 10*time.Second)
 	def(&t.ISRPoll, 50*time.Millisecond)
+	def(&t.PartitionHealthPoll, 15*time.Second)
 	return t
 }
 
@@ -179,6 +184,9 @@ type Service struct {
 	rollout     *rolloutState
 	gateCleared map[string]string
 	isrSince    map[string]time.Time
+	// partitions is Kafka's latest answer about the partitions, for the
+	// health (partitionhealth.go).
+	partitions partitionHealth
 	// failure is why the service is failed ("" when it is not): its
 	// stored state could not be loaded or planned, or a job panicked. A
 	// failed service runs its framework (reconciliation, task statuses)
@@ -500,7 +508,7 @@ func (s *Service) tick() effects {
 		return fx.join(s.progressUninstall())
 	}
 	s.releaseDelayedSteps()
-	return fx.join(s.killOutdatedTasks()).join(s.rollingWork()).join(s.recoveryWork()).join(s.reviveOrSuppress())
+	return fx.join(s.killOutdatedTasks()).join(s.rollingWork()).join(s.recoveryWork()).join(s.reviveOrSuppress()).join(s.checkPartitionHealth())
 }
 
 // frameworkRemoved decides what the master's refusal of our framework ID

@@ -101,6 +101,7 @@ func (s *Service) publish() {
 	if v.health.Code == 200 {
 		v.health = recoveryHealth(v.recovery, v.health)
 	}
+	v.health = withPartitionHealth(v.health, s.partitions)
 	if prev != nil && prev.outcomesVersion == s.outcomes.version() {
 		v.outcomes, v.outcomesVersion = prev.outcomes, prev.outcomesVersion
 	} else {
