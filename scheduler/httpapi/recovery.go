@@ -44,24 +44,13 @@ func (s *server) replaceBroker(w http.ResponseWriter, r *http.Request, svc Servi
 		s.fail(w, r, err)
 		return
 	}
-	ids := make([]string, len(pod.Tasks))
-	for i, t := range pod.Tasks {
-		ids[i] = t.ID
-	}
 	warnHeader(w, service.ReplaceWarning)
-	writeJSON(w, http.StatusOK, nonNil(ids))
+	writeJSON(w, http.StatusOK, nonNil(taskIDs(&pod)))
 }
 
 // replaceParam reads ?replace: absent or false (restart in place), or true.
 func replaceParam(r *http.Request) (bool, error) {
-	switch v := r.URL.Query().Get("replace"); v {
-	case "", "false":
-		return false, nil
-	case "true":
-		return true, nil
-	default:
-		return false, badRequest(fmt.Sprintf("invalid replace=%q: use replace=true to replace the broker (fresh reservations and an empty volume), or leave it out to restart it in place", v))
-	}
+	return boolParam(r, "replace", "use replace=true to replace the broker (fresh reservations and an empty volume), or leave it out to restart it in place")
 }
 
 func (s *server) pausePod(w http.ResponseWriter, r *http.Request, svc Service) {

@@ -75,26 +75,37 @@ func (s *server) restartBroker(w http.ResponseWriter, r *http.Request, svc Servi
 		s.fail(w, r, err)
 		return
 	}
-	ids := make([]string, len(pod.Tasks))
-	for i, t := range pod.Tasks {
-		ids[i] = t.ID
-	}
 	if force {
 		warnHeader(w, forcedRestartWarning)
 	}
-	writeJSON(w, http.StatusOK, nonNil(ids))
+	writeJSON(w, http.StatusOK, nonNil(taskIDs(&pod)))
 }
 
 // forceParam reads ?force: absent or false, or true.
 func forceParam(r *http.Request) (bool, error) {
-	switch v := r.URL.Query().Get("force"); v {
+	return boolParam(r, "force", "use force=true to skip the restart gate, or leave it out")
+}
+
+// boolParam reads a boolean query parameter: absent or "false", or "true";
+// anything else is a 400 with hint.
+func boolParam(r *http.Request, name, hint string) (bool, error) {
+	switch v := r.URL.Query().Get(name); v {
 	case "", "false":
 		return false, nil
 	case "true":
 		return true, nil
 	default:
-		return false, badRequest(fmt.Sprintf("invalid force=%q: use force=true to skip the restart gate, or leave it out", v))
+		return false, badRequest(fmt.Sprintf("invalid %s=%q: %s", name, v, hint))
 	}
+}
+
+// taskIDs are the ids of a pod's tasks (DC/OS Kafka's broker answers).
+func taskIDs(p *service.PodInstance) []string {
+	ids := make([]string, len(p.Tasks))
+	for i, t := range p.Tasks {
+		ids[i] = t.ID
+	}
+	return ids
 }
 
 // warnHeader sets an RFC 9110 style Warning header (code 299,

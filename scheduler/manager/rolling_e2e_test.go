@@ -37,19 +37,13 @@ func podTasks(t *testing.T, svc *service.Service) map[int]service.PodTask {
 	return out
 }
 
-// TestRollingUpdateOnLocalMesos: 3 dev brokers, a topic with replication 3
-// and min.insync.replicas 2 holding records. A brokers.mem change rolls
-// the brokers one at a time (never two down at once), the active
-// controller last, each restart through the gate and the ISR wait; every
-// record is still readable and the brokers kept their ids and agents. A
-// cluster-wide dynamic property is then applied in place: no task
-// restarts, and DescribeConfigs shows the value.
-func TestRollingUpdateOnLocalMesos(t *testing.T) {
-	events := &eventLog{}
-	h := newHarness(t, harnessOptions{agents: 4, logger: slog.New(events)})
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	h.install("kafka", threeBrokersOnDistinctAgents)
+// deployWithGuardedTopic installs service "kafka" with options, waits for
+// its deploy, and creates topic (3 partitions, replication 3,
+// min.insync.replicas 2) holding records acknowledged by every in-sync
+// replica. The admin client is closed with the test.
+func deployWithGuardedTopic(t *testing.T, ctx context.Context, h *harness, options, topic string, records int) (*service.Service, service.Endpoint, *admin.Client) {
+	t.Helper()
+	h.install("kafka", options)
 	h.waitDeployed("kafka", 90*time.Second)
 	svc, err := h.mgr.Service("kafka")
 	if err != nil {
@@ -63,21 +57,37 @@ func TestRollingUpdateOnLocalMesos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer adm.Close()
-	if _, err := adm.CreateTopic(ctx, admin.TopicSpec{Name: "rolled", Partitions: 3, ReplicationFactor: 3, Configs: map[string]string{"min.insync.replicas": "2"}}); err != nil {
+	t.Cleanup(func() { adm.Close() })
+	if _, err := adm.CreateTopic(ctx, admin.TopicSpec{Name: topic, Partitions: 3, ReplicationFactor: 3, Configs: map[string]string{"min.insync.replicas": "2"}}); err != nil {
 		t.Fatalf("creating the topic: %v", err)
 	}
-	const records = 60
 	producer, err := kgo.NewClient(kgo.SeedBrokers(ep.Address...), kgo.RequiredAcks(kgo.AllISRAcks()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer producer.Close()
 	for i := range records {
-		if err := producer.ProduceSync(ctx, &kgo.Record{Topic: "rolled", Value: fmt.Appendf(nil, "record-%d", i)}).FirstErr(); err != nil {
+		if err := producer.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: fmt.Appendf(nil, "record-%d", i)}).FirstErr(); err != nil {
 			t.Fatalf("producing record %d: %v", i, err)
 		}
 	}
-	producer.Close()
+	return svc, ep, adm
+}
+
+// TestRollingUpdateOnLocalMesos: 3 dev brokers, a topic with replication 3
+// and min.insync.replicas 2 holding records. A brokers.mem change rolls
+// the brokers one at a time (never two down at once), the active
+// controller last, each restart through the gate and the ISR wait; every
+// record is still readable and the brokers kept their ids and agents. A
+// cluster-wide dynamic property is then applied in place: no task
+// restarts, and DescribeConfigs shows the value.
+func TestRollingUpdateOnLocalMesos(t *testing.T) {
+	events := &eventLog{}
+	h := newHarness(t, harnessOptions{agents: 4, logger: slog.New(events)})
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	const records = 60
+	svc, ep, adm := deployWithGuardedTopic(t, ctx, h, threeBrokersOnDistinctAgents, "rolled", records)
 	controller, err := adm.Controller(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -279,35 +289,8 @@ func TestRollWaitsForABrokerKilledOutOfBand(t *testing.T) {
 	h := newHarness(t, harnessOptions{agents: 3})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	h.install("kafka", `{"brokers": {"count": 3}, "service": {"placement_strategy": "NODE", "update_strategy": "parallel"}}`)
-	h.waitDeployed("kafka", 90*time.Second)
-	svc, err := h.mgr.Service("kafka")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ep, err := svc.Endpoint("broker")
-	if err != nil {
-		t.Fatal(err)
-	}
-	adm, err := admin.New(admin.Config{Brokers: ep.Address})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer adm.Close()
-	if _, err := adm.CreateTopic(ctx, admin.TopicSpec{Name: "guarded", Partitions: 3, ReplicationFactor: 3, Configs: map[string]string{"min.insync.replicas": "2"}}); err != nil {
-		t.Fatalf("creating the topic: %v", err)
-	}
 	const records = 30
-	producer, err := kgo.NewClient(kgo.SeedBrokers(ep.Address...), kgo.RequiredAcks(kgo.AllISRAcks()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range records {
-		if err := producer.ProduceSync(ctx, &kgo.Record{Topic: "guarded", Value: fmt.Appendf(nil, "record-%d", i)}).FirstErr(); err != nil {
-			t.Fatalf("producing record %d: %v", i, err)
-		}
-	}
-	producer.Close()
+	svc, ep, adm := deployWithGuardedTopic(t, ctx, h, `{"brokers": {"count": 3}, "service": {"placement_strategy": "NODE", "update_strategy": "parallel"}}`, "guarded", records)
 	before := podTasks(t, svc)
 
 	// Broker 1 dies out of band (its process killed), then the update.
