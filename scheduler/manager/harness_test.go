@@ -3,6 +3,7 @@ package manager_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/admin"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/devkafka"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/devkafka/devkafkatest"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/localmesos"
@@ -23,6 +25,7 @@ import (
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state/embedded"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // tarball is the dev Kafka distribution, built once by TestMain.
@@ -277,4 +280,45 @@ func (h *harness) runningTasks(name string) []string {
 		}
 	}
 	return out
+}
+
+// seed creates a topic with 3 partitions, replication 3 and configs, and
+// produces n records acknowledged by every in-sync replica.
+func seed(t *testing.T, ctx context.Context, brokers []string, topic string, n int, configs map[string]string) {
+	t.Helper()
+	adm, err := admin.New(admin.Config{Brokers: brokers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	if _, err := adm.CreateTopic(ctx, admin.TopicSpec{Name: topic, Partitions: 3, ReplicationFactor: 3, Configs: configs}); err != nil {
+		t.Fatalf("creating topic %s: %v", topic, err)
+	}
+	producer, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RequiredAcks(kgo.AllISRAcks()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer producer.Close()
+	for i := range n {
+		if err := producer.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: fmt.Appendf(nil, "record-%d", i)}).FirstErr(); err != nil {
+			t.Fatalf("producing record %d: %v", i, err)
+		}
+	}
+}
+
+// deployed installs a service and waits for it, returning it and its
+// broker addresses.
+func (h *harness) deployed(name, options string) (*service.Service, []string) {
+	h.t.Helper()
+	h.install(name, options)
+	h.waitDeployed(name, 2*time.Minute)
+	svc, err := h.mgr.Service(name)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ep, err := svc.Endpoint("broker")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return svc, ep.Address
 }

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/httpapi"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/admin"
@@ -50,46 +48,6 @@ func recoveryStep(t *testing.T, svc *service.Service, pod string) plan.StepInfo 
 func recoverySummary(t *testing.T, svc *service.Service) string {
 	info, _ := svc.PlanInfo(plan.RecoveryPlanName)
 	return planSummary(info)
-}
-
-// seed creates a topic with replication 3 and produces n records.
-func seed(t *testing.T, ctx context.Context, brokers []string, topic string, n int) {
-	t.Helper()
-	adm, err := admin.New(admin.Config{Brokers: brokers})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer adm.Close()
-	if _, err := adm.CreateTopic(ctx, admin.TopicSpec{Name: topic, Partitions: 3, ReplicationFactor: 3}); err != nil {
-		t.Fatalf("creating topic %s: %v", topic, err)
-	}
-	producer, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RequiredAcks(kgo.AllISRAcks()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
-	for i := range n {
-		if err := producer.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: fmt.Appendf(nil, "record-%d", i)}).FirstErr(); err != nil {
-			t.Fatalf("producing record %d: %v", i, err)
-		}
-	}
-}
-
-// deployed installs a service and waits for it, returning it and its
-// broker addresses.
-func (h *harness) deployed(name, options string) (*service.Service, []string) {
-	h.t.Helper()
-	h.install(name, options)
-	h.waitDeployed(name, 2*time.Minute)
-	svc, err := h.mgr.Service(name)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	ep, err := svc.Endpoint("broker")
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return svc, ep.Address
 }
 
 // waitRelaunched waits until broker id runs a task other than old, ready
@@ -137,7 +95,7 @@ func TestKilledBrokerIsRecoveredInPlace(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	svc, brokers := h.deployed("kafka", threeBrokersOnDistinctAgents)
-	seed(t, ctx, brokers, "kept", 30)
+	seed(t, ctx, brokers, "kept", 30, nil)
 	volumes := h.volumes("kafka-role")
 
 	kill := func() service.PodTask {
@@ -255,7 +213,7 @@ func TestAgentCrashAndRestartRecoversInPlace(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	svc, brokers := h.deployed("kafka", threeBrokersOnDistinctAgents)
-	seed(t, ctx, brokers, "kept", 30)
+	seed(t, ctx, brokers, "kept", 30, nil)
 	volumes, reservations := h.volumes("kafka-role"), h.reservations("kafka-role")
 	victim := podTasks(t, svc)[2]
 	agent := h.agentOf(victim.AgentID)
@@ -321,7 +279,7 @@ func TestRemovedAgentWaitsForOperatorThenReplace(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	svc, brokers := h.deployed("kafka", threeBrokersOnDistinctAgents)
-	seed(t, ctx, brokers, "kept", 30)
+	seed(t, ctx, brokers, "kept", 30, nil)
 	victim := podTasks(t, svc)[1]
 	gone := h.agentOf(victim.AgentID)
 	oldVolumes := h.volumes("kafka-role")
@@ -450,7 +408,7 @@ func TestAutomaticReplacementOnLocalMesos(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	svc, brokers := h.deployed("kafka", `{"brokers": {"count": 3}, "service": {"placement_strategy": "NODE", "enable_replacement": true, "recover_in_place_grace_period_secs": 6, "min_delay_between_recovers_secs": 10}}`)
-	seed(t, ctx, brokers, "kept", 30)
+	seed(t, ctx, brokers, "kept", 30, nil)
 	before := podTasks(t, svc)
 	partitioned, crashed := h.agentOf(before[1].AgentID), h.agentOf(before[2].AgentID)
 	if err := h.mesos.PartitionAgent(partitioned); err != nil {
@@ -575,7 +533,7 @@ func TestPauseAndResumeOnLocalMesos(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	svc, brokers := h.deployed("kafka", threeBrokersOnDistinctAgents)
-	seed(t, ctx, brokers, "kept", 30)
+	seed(t, ctx, brokers, "kept", 30, nil)
 	volumes := h.volumes("kafka-role")
 	before := podTasks(t, svc)[0]
 	addr := podAddress(t, svc, 0)

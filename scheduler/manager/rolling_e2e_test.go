@@ -38,39 +38,18 @@ func podTasks(t *testing.T, svc *service.Service) map[int]service.PodTask {
 }
 
 // deployWithGuardedTopic installs service "kafka" with options, waits for
-// its deploy, and creates topic (3 partitions, replication 3,
-// min.insync.replicas 2) holding records acknowledged by every in-sync
-// replica. The admin client is closed with the test.
+// its deploy, and seeds topic with records, its min.insync.replicas 2; the
+// admin client it returns is closed with the test.
 func deployWithGuardedTopic(t *testing.T, ctx context.Context, h *harness, options, topic string, records int) (*service.Service, service.Endpoint, *admin.Client) {
 	t.Helper()
-	h.install("kafka", options)
-	h.waitDeployed("kafka", 90*time.Second)
-	svc, err := h.mgr.Service("kafka")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ep, err := svc.Endpoint("broker")
-	if err != nil {
-		t.Fatal(err)
-	}
-	adm, err := admin.New(admin.Config{Brokers: ep.Address})
+	svc, brokers := h.deployed("kafka", options)
+	seed(t, ctx, brokers, topic, records, map[string]string{"min.insync.replicas": "2"})
+	adm, err := admin.New(admin.Config{Brokers: brokers})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { adm.Close() })
-	if _, err := adm.CreateTopic(ctx, admin.TopicSpec{Name: topic, Partitions: 3, ReplicationFactor: 3, Configs: map[string]string{"min.insync.replicas": "2"}}); err != nil {
-		t.Fatalf("creating the topic: %v", err)
-	}
-	producer, err := kgo.NewClient(kgo.SeedBrokers(ep.Address...), kgo.RequiredAcks(kgo.AllISRAcks()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer producer.Close()
-	for i := range records {
-		if err := producer.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: fmt.Appendf(nil, "record-%d", i)}).FirstErr(); err != nil {
-			t.Fatalf("producing record %d: %v", i, err)
-		}
-	}
+	ep, _ := svc.Endpoint("broker")
 	return svc, ep, adm
 }
 
