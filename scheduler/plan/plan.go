@@ -414,6 +414,38 @@ type Candidate struct {
 // always listed, even when the plan or their phase is interrupted: an
 // interrupt stops new steps from starting, it does not strand a broker that
 // was already killed for relaunch. (DC/OS lists nothing once interrupted.)
+// Stranded lists, in plan order, the PENDING steps the strategy does not
+// offer yet whose pod is in down: a broker that was launched and no longer
+// runs (it was stopped for this plan, or failed). Relaunching it stops
+// nothing, and until it is back the restart gate lets no other broker
+// stop, so a serial phase whose earlier step must stop a broker would
+// wait for good. The service relaunches them beside the candidates. What
+// an operator holds (an interrupted plan, phase or step, a canary waiting
+// for continue) stays held.
+func (p *Plan) Stranded(down map[string]bool) []Candidate {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.interrupted {
+		return nil
+	}
+	var out []Candidate
+	for _, ph := range p.phases {
+		if ph.interrupted || ph.nextCanary() != nil {
+			continue
+		}
+		offered := map[*step]bool{}
+		for _, st := range ph.candidates(nil) {
+			offered[st] = true
+		}
+		for _, st := range ph.steps {
+			if st.status == Pending && !st.interrupted && !offered[st] && down[st.pod] {
+				out = append(out, Candidate{Phase: ph.name, Step: st.name, StepID: st.id, Pod: st.pod, PodIndex: st.podIndex, Action: st.action, Status: st.status})
+			}
+		}
+	}
+	return out
+}
+
 func (p *Plan) Candidates(busy map[string]bool) []Candidate {
 	p.mu.Lock()
 	defer p.mu.Unlock()

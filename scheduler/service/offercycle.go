@@ -13,6 +13,7 @@ import (
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/offers"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/placement"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 )
 
 // agentOffers are the offers of one agent in one OFFERS event, merged: Mesos
@@ -125,7 +126,9 @@ func (s *Service) launchable() []launchStep {
 }
 
 // stepsNeedingOffers are the deploy steps waiting for an offer whose pod
-// has no task left running.
+// has no task left running: the strategy's candidates, then the stranded
+// steps of brokers that are down (plan.Stranded: relaunching them stops
+// nothing, whatever the strategy's order).
 func (s *Service) stepsNeedingOffers() []plan.Candidate {
 	var steps []plan.Candidate
 	for _, c := range s.deploy.Candidates(nil) {
@@ -136,6 +139,15 @@ func (s *Service) stepsNeedingOffers() []plan.Candidate {
 			continue // killOutdatedTasks stops it first
 		}
 		steps = append(steps, c)
+	}
+	down := map[string]bool{}
+	for i, p := range s.pods {
+		if p.record.TaskID != "" && !p.alive() {
+			down[spec.PodInstanceName(i)] = true
+		}
+	}
+	if len(down) > 0 {
+		steps = append(steps, s.deploy.Stranded(down)...)
 	}
 	return steps
 }

@@ -412,3 +412,41 @@ func TestParallelUpdateStopsOneBrokerAtATime(t *testing.T) {
 	f.running(f.launches(4)[3])
 	f.waitCalls(scheduler.Call_KILL, 2)
 }
+
+// TestSecondUpdateDuringARollDoesNotStrandTheStoppedBroker: an update
+// arrives while the previous one has just stopped broker 1 (the first of
+// its roll, the controller 0 being last). The new plan is a plain deploy
+// plan ordered by id, whose first step (broker 0) may not stop while
+// broker 1 is down; broker 1's step, behind it, is relaunched anyway
+// (plan.Stranded), and the plan goes on: broker 0 is stopped once broker 1
+// is back. Before, the plan waited for good.
+func TestSecondUpdateDuringARollDoesNotStrandTheStoppedBroker(t *testing.T) {
+	f, launches := deployThree(t, `{"brokers": {"count": 3}}`)
+	f.kafka.set(func(k *fakeKafka) { k.controller = 0 })
+	first := changed(t, f, func(o *spec.Options) { o.Brokers.Heap.Size += 64 })
+	if _, _, err := f.svc.Update(f.ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	kill := f.waitCalls(scheduler.Call_KILL, 1)[0]
+	if got := kill.GetKill().TaskID.Value; got != launches[1].TaskID() {
+		t.Fatalf("the first update stopped %s, want broker 1's %s", got, launches[1].TaskID())
+	}
+	second := changed(t, f, func(o *spec.Options) { o.Brokers.Heap.Size += 64 })
+	if _, _, err := f.svc.Update(f.ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	f.update(servicetest.Status(launches[1].TaskID(), launches[1].AgentID(), mesos.TASK_KILLED, false))
+	f.send(f.master.ReservedOffer(launches[1]))
+	relaunch := f.launches(4)[3]
+	if relaunch.AgentID() != launches[1].AgentID() {
+		t.Fatalf("relaunched on %s, want broker 1's agent %s", relaunch.AgentID(), launches[1].AgentID())
+	}
+	if n := len(f.master.Calls(scheduler.Call_KILL)); n != 1 {
+		t.Fatalf("%d KILLs while broker 1 was down", n)
+	}
+	f.running(relaunch)
+	next := f.waitCalls(scheduler.Call_KILL, 2)[1]
+	if got := next.GetKill().TaskID.Value; got != launches[0].TaskID() {
+		t.Fatalf("after broker 1 came back, %s was stopped, want broker 0's %s", got, launches[0].TaskID())
+	}
+}
