@@ -106,14 +106,19 @@ func TestPlanChecksFileVariableAndBase64(t *testing.T) {
 			m.Binary, m.ValueWO, m.ValueWOVersion = types.BoolValue(true), types.StringValue("not base64!"), types.Int64Value(1)
 		}, "value_wo is not base64"},
 		{"binary, base64", func(m *secretBindingModel) {
+			m.EnvKey, m.File = types.StringNull(), types.StringValue("ks")
 			m.Binary, m.ValueWO, m.ValueWOVersion = types.BoolValue(true), types.StringValue(value), types.Int64Value(1)
 		}, ""},
 		{"binary, value unknown", func(m *secretBindingModel) {
+			m.EnvKey, m.File = types.StringNull(), types.StringValue("ks")
 			m.Binary, m.ValueWO, m.ValueWOVersion = types.BoolValue(true), types.StringUnknown(), types.Int64Value(1)
 		}, ""},
 		{"text", func(m *secretBindingModel) {
 			m.ValueWO, m.ValueWOVersion = types.StringValue("pa ss!"), types.Int64Value(1)
 		}, ""},
+		{"binary as a variable", func(m *secretBindingModel) {
+			m.Binary, m.ValueWO, m.ValueWOVersion = types.BoolValue(true), types.StringValue(value), types.Int64Value(1)
+		}, "Binary secrets go to files"},
 		{"empty text", func(m *secretBindingModel) { m.ValueWO, m.ValueWOVersion = types.StringValue(""), types.Int64Value(1) }, "Empty secret value"},
 	}
 	for _, c := range cases {

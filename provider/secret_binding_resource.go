@@ -196,6 +196,11 @@ func validateBinding(m secretBindingModel) diag.Diagnostics {
 		diags.AddAttributeError(path.Root("binary"), "binary needs value_wo",
 			"binary says how value_wo is encoded; a binding without value_wo delivers the secret as it is stored. Remove binary, or set value_wo.")
 	}
+	if known(m.EnvKey) && (binary || (known(m.Path) && base64Value(false, m.Path.ValueString()))) {
+		diags.AddAttributeError(path.Root("env_key"), "Binary secrets go to files",
+			"The scheduler delivers a binary secret (binary = true, or a path whose last segment starts with __dcos_base64__) only as a file, "+
+				"never as an environment variable, which cannot hold arbitrary bytes. Set file instead of env_key.")
+	}
 	if known(m.ValueWO) && (binary || (known(m.Path) && base64Value(false, m.Path.ValueString()))) {
 		if err := validateBase64(m.ValueWO.ValueString()); err != nil {
 			diags.AddAttributeError(path.Root("value_wo"), "value_wo is not base64", err.Error()+".")
@@ -551,10 +556,17 @@ func (r *secretBindingResource) waitRoll(ctx context.Context, c *api.Client, clu
 	return err
 }
 
+// retargetGrace bounds the wait for the new target after a secret write.
+// The scheduler re-targets the services that use a secret within the
+// write itself; one that keeps its target (uninstalling, failed) logs why,
+// and the update fails after this long instead of at its timeout.
+const retargetGrace = 30 * time.Second
+
 // waitRetarget waits until a secret write has given the cluster a new
 // target configuration (the scheduler re-targets every service that uses
 // the secret), then for the roll.
 func (r *secretBindingResource) waitRetarget(ctx context.Context, c *api.Client, cluster, before string) error {
+	deadline := time.Now().Add(retargetGrace)
 	for {
 		detail, err := c.GetService(ctx, cluster)
 		if err != nil {
@@ -562,6 +574,10 @@ func (r *secretBindingResource) waitRetarget(ctx context.Context, c *api.Client,
 		}
 		if detail.ConfigID != before {
 			return r.waitRoll(ctx, c, cluster)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cluster %s did not take a configuration with the new secret version within %s (its target is still %s); "+
+				"the scheduler keeps the target of a service that is uninstalling or failed, and its log says why", cluster, retargetGrace, before)
 		}
 		select {
 		case <-ctx.Done():
