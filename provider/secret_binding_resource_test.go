@@ -1,0 +1,409 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/localmesos"
+)
+
+// secretBindingConfig is the configuration of TestAccSecretBindingLifecycle:
+// a cluster, a text secret as an environment variable (value from the
+// ephemeral variable text), a binary one as a file (from blob.bin in the
+// working folder), and optionally a binding to a secret written outside
+// Terraform.
+func secretBindingConfig(name string, textVersion int, withBinary, withShared bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `
+terraform {
+  required_providers {
+    kafka = { source = "kafka-on-mesos/kafka" }
+  }
+}
+
+variable "text" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+resource "kafka_cluster" "main" {
+  name = %q
+  brokers = {
+    count = 2
+  }
+}
+
+resource "kafka_secret_binding" "text" {
+  cluster          = kafka_cluster.main.name
+  path             = "%s/sasl-password"
+  value_wo         = var.text
+  value_wo_version = %d
+  env_key          = "KAFKA_SASL_PASSWORD"
+}
+`, name, name, textVersion)
+	if withBinary {
+		fmt.Fprintf(&b, `
+resource "kafka_secret_binding" "blob" {
+  cluster          = kafka_cluster.main.name
+  path             = "%s/tls/keystore"
+  value_wo         = filebase64("${path.module}/blob.bin")
+  value_wo_version = 1
+  binary           = true
+  file             = "secrets/keystore.jks"
+}
+`, name)
+	}
+	if withShared {
+		b.WriteString(`
+resource "kafka_secret_binding" "shared" {
+  cluster = kafka_cluster.main.name
+  path    = "acc-shared-krb5"
+  file    = "krb5.conf"
+}
+`)
+	}
+	return b.String()
+}
+
+// TestAccSecretBindingLifecycle is issue 14's provider check, with the
+// terraform CLI: bind a text secret as an environment variable and a
+// random 4 KiB binary one as a file (each broker's process environment and
+// sandbox file hold exactly the bytes), bump the text's version (the apply
+// waits for the roll, every broker restarted with the new value), import
+// (a binding to an existing secret is plan-clean), delete the binary
+// binding (entry gone, secret deleted, file gone after the roll), and
+// grep every plan and apply output, the saved plan and the state for the
+// values and their base64: zero hits.
+func TestAccSecretBindingLifecycle(t *testing.T) {
+	requireAcc(t)
+	t.Parallel()
+	const name = "acc-secrets"
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	c := testClient(t)
+	tf := newTFCLI(t)
+
+	text1, text2 := "pw1-"+randomHex(t, 16), "pw2-"+randomHex(t, 16)
+	blob := make([]byte, 4096)
+	if _, err := rand.Read(blob); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tf.dir, "blob.bin"), blob, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Whatever terraform prints or keeps, collected for the final grep.
+	var seen []string
+	run := func(text string, args ...string) string {
+		t.Helper()
+		tf.env = append(tf.env, "TF_VAR_text="+text)
+		out := tf.must(args...)
+		seen = append(seen, out)
+		return out
+	}
+
+	// Apply: both bindings, each roll waited for.
+	tf.write(secretBindingConfig(name, 1, true, false))
+	run(text1, "apply", "-auto-approve")
+	defer func() {
+		tf.env = append(tf.env, "TF_VAR_text="+text2)
+		if out, code := tf.run("destroy", "-auto-approve"); code != 0 {
+			t.Errorf("destroy: %s", out)
+		}
+	}()
+	expectEntries(ctx, t, c, name, map[string]string{
+		name + "/sasl-password": "env_key=KAFKA_SASL_PASSWORD", name + "/tls/keystore": "file=secrets/keystore.jks",
+	})
+	expectPlanComplete(ctx, t, c, name)
+	brokers := runningBrokers(ctx, t, c, name)
+	if len(brokers) != 2 {
+		t.Fatalf("want 2 running brokers, got %v", brokers)
+	}
+	for _, b := range brokers {
+		if got := envOf(t, b.PID, "KAFKA_SASL_PASSWORD"); got != text1 {
+			t.Errorf("%s: KAFKA_SASL_PASSWORD has %d bytes, not the %d of the value", b.Name, len(got), len(text1))
+		}
+		if got, err := os.ReadFile(filepath.Join(b.Sandbox, "secrets/keystore.jks")); err != nil || !bytes.Equal(got, blob) {
+			t.Errorf("%s: secrets/keystore.jks holds %d bytes (%v), not the 4096 decoded bytes", b.Name, len(got), err)
+		}
+	}
+	textInfo, err := c.GetSecret(ctx, name+"/sasl-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := run(text1, "plan", "-detailed-exitcode"); !strings.Contains(out, "No changes") {
+		t.Errorf("the plan after apply must be empty:\n%s", out)
+	}
+
+	// A new value under a new version: the apply waits for the roll.
+	tf.write(secretBindingConfig(name, 2, true, false))
+	out := run(text2, "plan", "-out=bump.tfplan")
+	if !strings.Contains(out, "value_wo_version = 1 -> 2") {
+		t.Errorf("the plan must show the version bump:\n%s", out)
+	}
+	shown := run(text2, "show", "-json", "bump.tfplan")
+	before := brokers
+	run(text2, "apply", "bump.tfplan")
+	expectPlanComplete(ctx, t, c, name)
+	after := runningBrokers(ctx, t, c, name)
+	for pod, b := range after {
+		if b.TaskID == before[pod].TaskID {
+			t.Errorf("%s was not restarted for the new secret version (task %s)", pod, b.TaskID)
+		}
+		if got := envOf(t, b.PID, "KAFKA_SASL_PASSWORD"); got != text2 {
+			t.Errorf("%s: KAFKA_SASL_PASSWORD is not the new value after the roll", pod)
+		}
+	}
+	if info, err := c.GetSecret(ctx, name+"/sasl-password"); err != nil || info.Version == textInfo.Version {
+		t.Errorf("the secret's version must change with the bump: %+v %v", info, err)
+	}
+
+	// Import: a binding to a secret written outside Terraform is
+	// plan-clean after its import.
+	if _, err := c.PutSecret(ctx, "acc-shared-krb5", []byte("[libdefaults]\n"), api.SecretPutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	defer c.DeleteSecret(context.Background(), "acc-shared-krb5") //nolint:errcheck
+	tf.write(secretBindingConfig(name, 2, true, true))
+	run(text2, "apply", "-auto-approve")
+	run(text2, "state", "rm", "kafka_secret_binding.shared")
+	run(text2, "import", "kafka_secret_binding.shared", name+"/acc-shared-krb5")
+	if out, code := tf.run("plan", "-detailed-exitcode"); code != 0 {
+		t.Errorf("the plan after importing a binding must be empty (exit %d):\n%s", code, out)
+	}
+	// An owned binding imports too; its next apply writes value_wo once.
+	run(text2, "state", "rm", "kafka_secret_binding.text")
+	run(text2, "import", "kafka_secret_binding.text", name+"/"+name+"/sasl-password")
+	if out := run(text2, "plan"); !strings.Contains(out, "+ value_wo_version = 2") || !strings.Contains(out, "1 to change") {
+		t.Errorf("an imported owned binding must plan exactly its value_wo_version:\n%s", out)
+	}
+	run(text2, "apply", "-auto-approve")
+
+	// Delete the binary binding: the entry goes, the secret is deleted
+	// (the binding wrote it), the file is gone after the roll; the shared
+	// secret (written outside Terraform) is kept.
+	tf.write(secretBindingConfig(name, 2, false, false))
+	run(text2, "apply", "-auto-approve")
+	expectEntries(ctx, t, c, name, map[string]string{name + "/sasl-password": "env_key=KAFKA_SASL_PASSWORD"})
+	if _, err := c.GetSecret(ctx, name+"/tls/keystore"); !api.IsNotFound(err) {
+		t.Errorf("the binding wrote %s/tls/keystore, so its destroy must delete it: %v", name, err)
+	}
+	if _, err := c.GetSecret(ctx, "acc-shared-krb5"); err != nil {
+		t.Errorf("a secret written outside Terraform must outlive its binding: %v", err)
+	}
+	for pod, b := range runningBrokers(ctx, t, c, name) {
+		if _, err := os.Stat(filepath.Join(b.Sandbox, "secrets/keystore.jks")); !os.IsNotExist(err) {
+			t.Errorf("%s still has secrets/keystore.jks after the unbinding roll (%v)", pod, err)
+		}
+	}
+
+	// Nowhere in terraform's output, saved plan or state.
+	state, _ := os.ReadFile(filepath.Join(tf.dir, "terraform.tfstate"))
+	backup, _ := os.ReadFile(filepath.Join(tf.dir, "terraform.tfstate.backup"))
+	planFile, _ := os.ReadFile(filepath.Join(tf.dir, "bump.tfplan"))
+	haystacks := map[string][]byte{
+		"terraform output": []byte(strings.Join(seen, "\n")), "terraform.tfstate": state,
+		"terraform.tfstate.backup": backup, "saved plan (show -json)": []byte(shown), "saved plan file": planFile,
+	}
+	for what, h := range haystacks {
+		for label, needle := range secretNeedles(text1, text2, blob) {
+			if bytes.Contains(h, needle) {
+				t.Errorf("%s holds %s", what, label)
+			}
+		}
+	}
+	if len(state) == 0 || !bytes.Contains(state, []byte(`"value_wo": null`)) {
+		t.Errorf("the state must hold value_wo as null")
+	}
+}
+
+// TestAccSecretBindingRefusedAtPlan: a file outside the sandbox, a path the
+// cluster may not read (the scheduler's rule, quoted) and a missing secret
+// fail the plan, before anything is sent.
+func TestAccSecretBindingRefusedAtPlan(t *testing.T) {
+	requireAcc(t)
+	t.Parallel()
+	tf := newTFCLI(t)
+	header := `
+terraform {
+  required_providers {
+    kafka = { source = "kafka-on-mesos/kafka" }
+  }
+}
+`
+	for _, c := range []struct{ name, body, want string }{
+		{"absolute file", `
+resource "kafka_secret_binding" "x" {
+  cluster          = "acc-refused"
+  path             = "acc-refused/ks"
+  value_wo         = "v"
+  value_wo_version = 1
+  file             = "/etc/ks.jks"
+}`, `file "/etc/ks.jks" is an absolute path`},
+		{"file with ..", `
+resource "kafka_secret_binding" "x" {
+  cluster = "acc-refused"
+  path    = "acc-refused/ks"
+  file    = "secrets/../../ks.jks"
+}`, `has a ".." segment`},
+		{"unauthorized path", `
+resource "kafka_secret_binding" "x" {
+  cluster          = "acc-refused"
+  path             = "other-team/sasl"
+  value_wo         = "v"
+  value_wo_version = 1
+  env_key          = "SASL"
+}`, `service /acc-refused may not read secret "other-team/sasl": the secret is in namespace "other-team"`},
+		{"missing secret", `
+resource "kafka_secret_binding" "x" {
+  cluster = "acc-refused"
+  path    = "acc-refused/nothing-here"
+  env_key = "NOTHING"
+}`, `has no secret "acc-refused/nothing-here"`},
+		{"binary value not base64", `
+resource "kafka_secret_binding" "x" {
+  cluster          = "acc-refused"
+  path             = "acc-refused/ks"
+  value_wo         = "not base64!"
+  value_wo_version = 1
+  binary           = true
+  file             = "ks.jks"
+}`, `value_wo is not base64`},
+	} {
+		tf.write(header + c.body)
+		out, code := tf.run("plan")
+		if code == 0 || !wrapped(c.want).MatchString(out) {
+			t.Errorf("%s: plan exited %d, want an error with %q:\n%s", c.name, code, c.want, out)
+		}
+		if strings.Contains(out, "not base64!") {
+			t.Errorf("%s: the plan shows the value", c.name)
+		}
+	}
+}
+
+// secretNeedles are the forms of the test's values that must appear
+// nowhere: each value, its base64, and for the binary value a run of its
+// bytes and of its base64 from the middle.
+func secretNeedles(text1, text2 string, blob []byte) map[string][]byte {
+	b64 := base64.StdEncoding.EncodeToString(blob)
+	return map[string][]byte{
+		"the first text value":                  []byte(text1),
+		"the second text value":                 []byte(text2),
+		"the first text value's base64":         []byte(base64.StdEncoding.EncodeToString([]byte(text1))),
+		"the second text value's base64":        []byte(base64.StdEncoding.EncodeToString([]byte(text2))),
+		"the binary value's base64":             []byte(b64),
+		"a run of the binary value's base64":    []byte(b64[2000:2064]),
+		"a run of the binary value's raw bytes": blob[1000:1032],
+	}
+}
+
+func randomHex(t *testing.T, n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// expectEntries checks a cluster's service.secrets as the scheduler
+// reports them: secret → "env_key=X" or "file=Y".
+func expectEntries(ctx context.Context, t *testing.T, c *api.Client, name string, want map[string]string) {
+	t.Helper()
+	detail, err := c.GetService(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts struct {
+		Service struct {
+			Secrets []secretEntry `json:"secrets"`
+		} `json:"service"`
+	}
+	if err := json.Unmarshal(detail.Options, &opts); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range opts.Service.Secrets {
+		if e.File != "" {
+			got[e.Secret] = "file=" + e.File
+		} else {
+			got[e.Secret] = "env_key=" + e.EnvKey
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("service.secrets of %s = %v, want %v", name, got, want)
+	}
+}
+
+func expectPlanComplete(ctx context.Context, t *testing.T, c *api.Client, name string) {
+	t.Helper()
+	p, err := c.Plan(ctx, name, deployPlan)
+	if err != nil || p.Status != api.StatusComplete {
+		t.Errorf("the deploy plan of %s must be complete when the apply returns: %s %v", name, p.Status, err)
+	}
+}
+
+// runningBroker is a broker task as the local Mesos agent runs it.
+type runningBroker struct {
+	Name, TaskID, Sandbox string
+	PID                   int
+}
+
+// runningBrokers lists the running tasks of a service's framework in the
+// local Mesos, by task name.
+func runningBrokers(ctx context.Context, t *testing.T, c *api.Client, name string) map[string]runningBroker {
+	t.Helper()
+	detail, err := c.GetService(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, accDev.mesosState, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var snap localmesos.Snapshot
+	if err := json.NewDecoder(resp.Body).Decode(&snap); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]runningBroker{}
+	for _, a := range snap.Agents {
+		for _, task := range a.Local.Tasks {
+			if task.FrameworkID == detail.FrameworkID && task.State == "TASK_RUNNING" {
+				out[task.Name] = runningBroker{Name: task.Name, TaskID: task.TaskID, Sandbox: task.Sandbox, PID: task.PID}
+			}
+		}
+	}
+	return out
+}
+
+// envOf reads one variable of a process's environment.
+func envOf(t *testing.T, pid int, key string) string {
+	t.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		t.Errorf("reading the environment of process %d: %v", pid, err)
+		return ""
+	}
+	for _, kv := range bytes.Split(raw, []byte{0}) {
+		if k, v, ok := bytes.Cut(kv, []byte("=")); ok && string(k) == key {
+			return string(v)
+		}
+	}
+	return ""
+}
