@@ -61,8 +61,10 @@
 //	GET    /v1/pod/status                      200 PodsStatus
 //	GET    /v1/pod/{pod}/status                200 PodInstance; 404
 //	GET    /v1/pod/{pod}/info                  200 []PodTaskInfo; 404
-//	POST   /v1/pod/{pod}/restart               200 PodRestart; 404 (restart in place through the deploy plan)
-//	PUT    /v1/brokers/{id}                    200 [task ids] (DC/OS broker restart); 400 bad id; 404;
+//	POST   /v1/pod/{pod}/restart[?force=true]  200 PodRestart; 404 (restart in place through the deploy plan
+//	                                           and the restart gate; force skips the gate and says so)
+//	PUT    /v1/brokers/{id}[?force=true]       200 [task ids] (DC/OS broker restart; a Warning header when
+//	                                           forced); 400 bad id or force value; 404;
 //	                                           501 for ?replace=true (not available yet)
 //	GET    /v1/endpoints                       200 endpoint names
 //	GET    /v1/endpoints/{name}                200 Endpoint (broker) or text (zookeeper); 404

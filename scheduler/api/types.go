@@ -222,4 +222,8 @@ type OfferOutcome struct {
 type PodRestart struct {
 	Pod   string   `json:"pod"`
 	Tasks []string `json:"tasks"`
+	// Forced is true when ?force=true skipped the restart gate; Warning
+	// then says what that means.
+	Forced  bool   `json:"forced,omitempty"`
+	Warning string `json:"warning,omitempty"`
 }

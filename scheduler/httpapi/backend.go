@@ -57,6 +57,9 @@ type Service interface {
 	// PlanCommand runs an operator command on a plan and persists what must
 	// survive a restart before returning.
 	PlanCommand(ctx context.Context, cmd service.PlanCommand) error
+	// RestartPod restarts a pod instance in place through the deploy plan
+	// and the restart gate (skipped when force is set).
+	RestartPod(ctx context.Context, pod string, force bool) error
 
 	// Pods lists every pod instance with its tasks, sorted by pod index.
 	Pods(ctx context.Context) ([]service.PodInstance, error)

@@ -107,6 +107,7 @@ type fakeService struct {
 	plans       map[string]plan.Info
 	cmdErr      error
 	cmds        []service.PlanCommand
+	restarts    []fakeRestart
 	pods        []service.PodInstance
 	endpoints   map[string]service.Endpoint
 	configs     map[string]json.RawMessage
@@ -131,6 +132,17 @@ func (f *fakeService) PlanInfo(name string) (plan.Info, error) {
 
 func (f *fakeService) PlanCommand(_ context.Context, cmd service.PlanCommand) error {
 	f.cmds = append(f.cmds, cmd)
+	return f.cmdErr
+}
+
+// fakeRestart is one RestartPod call.
+type fakeRestart struct {
+	Pod   string
+	Force bool
+}
+
+func (f *fakeService) RestartPod(_ context.Context, pod string, force bool) error {
+	f.restarts = append(f.restarts, fakeRestart{Pod: pod, Force: force})
 	return f.cmdErr
 }
 

@@ -225,6 +225,23 @@ func (h *harness) reservations(role string) []string {
 	return out
 }
 
+// volumes maps each persistent volume of a role in the local Mesos to the
+// agent that holds it (persistence id → hostname).
+func (h *harness) volumes(role string) map[string]string {
+	out := map[string]string{}
+	for _, a := range h.mesos.Snapshot().Agents {
+		if a.Master == nil {
+			continue
+		}
+		for _, v := range a.Master.Volumes {
+			if v.Role == role {
+				out[v.PersistenceID] = a.Master.Hostname
+			}
+		}
+	}
+	return out
+}
+
 // runningTasks lists the running tasks of the frameworks named name.
 func (h *harness) runningTasks(name string) []string {
 	var out []string

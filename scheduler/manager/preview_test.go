@@ -34,7 +34,7 @@ func rolloutOf(t *testing.T, current, next spec.ServiceSpec, controller int) ser
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := plan.NewDeploy(next, running(current), plan.WithRollout(u, rollout.StepOrder(u, controller), plan.Strategy(next.UpdateStrategy)))
+	p, err := plan.NewDeploy(next, running(current), plan.WithRollout(u, rollout.StepOrder(u, controller, nil), plan.Strategy(next.UpdateStrategy)))
 	if err != nil {
 		t.Fatal(err)
 	}

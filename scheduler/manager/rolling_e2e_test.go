@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -44,7 +45,7 @@ func podTasks(t *testing.T, svc *service.Service) map[int]service.PodTask {
 // restarts, and DescribeConfigs shows the value.
 func TestRollingUpdateOnLocalMesos(t *testing.T) {
 	events := &eventLog{}
-	h := newHarness(t, harnessOptions{agents: 3, logger: slog.New(events)})
+	h := newHarness(t, harnessOptions{agents: 4, logger: slog.New(events)})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	h.install("kafka", threeBrokersOnDistinctAgents)
@@ -81,6 +82,7 @@ func TestRollingUpdateOnLocalMesos(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := podTasks(t, svc)
+	volumesBefore := h.volumes("kafka-role")
 
 	// Preview, then the update it previews.
 	const memChange = `{"brokers": {"count": 3, "mem": 640}, "service": {"placement_strategy": "NODE"}}`
@@ -158,6 +160,18 @@ func TestRollingUpdateOnLocalMesos(t *testing.T) {
 			t.Errorf("broker %d after the roll: %+v %v", id, check, err)
 		}
 	}
+	if got := h.volumes("kafka-role"); !maps.Equal(got, volumesBefore) {
+		t.Errorf("volumes after the roll %v, before %v: a restart must keep the broker's volume", got, volumesBefore)
+	}
+	brokerAgents := map[string]bool{}
+	for _, task := range after {
+		brokerAgents[task.Hostname] = true
+	}
+	for _, r := range h.reservations("kafka-role") {
+		if host, _, _ := strings.Cut(r, ": "); !brokerAgents[host] {
+			t.Errorf("after the roll an agent that runs no broker holds %s", r)
+		}
+	}
 	readAll(t, ctx, ep.Address, "rolled", records)
 
 	// A cluster-wide dynamic property: applied in place, no restart.
@@ -233,4 +247,100 @@ func readAll(t *testing.T, ctx context.Context, brokers []string, topic string, 
 			seen[string(r.Value)] = true
 		}
 	}
+}
+
+// TestRollWaitsForABrokerKilledOutOfBand: one broker's process is killed
+// just before an update (its partitions under-replicated). The scheduler
+// never stops a healthy broker while another is down or out of the ISR:
+// it relaunches the down broker, a step that would stop another waits with
+// a message naming the blocking partitions, and the roll then completes,
+// with every record readable. At no moment are two brokers down.
+func TestRollWaitsForABrokerKilledOutOfBand(t *testing.T) {
+	h := newHarness(t, harnessOptions{agents: 3})
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	h.install("kafka", threeBrokersOnDistinctAgents)
+	h.waitDeployed("kafka", 90*time.Second)
+	svc, err := h.mgr.Service("kafka")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := svc.Endpoint("broker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	adm, err := admin.New(admin.Config{Brokers: ep.Address})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	if _, err := adm.CreateTopic(ctx, admin.TopicSpec{Name: "guarded", Partitions: 3, ReplicationFactor: 3, Configs: map[string]string{"min.insync.replicas": "2"}}); err != nil {
+		t.Fatalf("creating the topic: %v", err)
+	}
+	const records = 30
+	producer, err := kgo.NewClient(kgo.SeedBrokers(ep.Address...), kgo.RequiredAcks(kgo.AllISRAcks()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range records {
+		if err := producer.ProduceSync(ctx, &kgo.Record{Topic: "guarded", Value: fmt.Appendf(nil, "record-%d", i)}).FirstErr(); err != nil {
+			t.Fatalf("producing record %d: %v", i, err)
+		}
+	}
+	producer.Close()
+	before := podTasks(t, svc)
+
+	// Broker 0 dies out of band (its process killed), then the update.
+	victim := before[0]
+	if err := h.mesos.KillTaskProcess(victim.ID); err != nil {
+		t.Fatalf("killing broker 0's process: %v", err)
+	}
+	h.waitFor("broker 0 to be seen down", 30*time.Second, func() (bool, string) {
+		task := podTasks(t, svc)[0]
+		return task.ID != victim.ID || task.State != "RUNNING", task.State
+	})
+	const memChange = `{"brokers": {"count": 3, "mem": 640}, "service": {"placement_strategy": "NODE"}}`
+	if _, err := h.mgr.PutService(ctx, "kafka", []byte(memChange), ""); err != nil {
+		t.Fatal(err)
+	}
+
+	sawBlocked := ""
+	h.waitFor("the roll to complete", 3*time.Minute, func() (bool, string) {
+		tasks := podTasks(t, svc)
+		down := 0
+		for _, task := range tasks {
+			if task.State != "RUNNING" {
+				down++
+			}
+		}
+		if down > 1 {
+			t.Fatalf("%d brokers down at once: %+v", down, tasks)
+		}
+		d, _ := h.mgr.GetService(ctx, "kafka")
+		for _, ph := range d.Plan.Phases {
+			for _, st := range ph.Steps {
+				if strings.Contains(st.Message, "waiting to restart") && strings.Contains(st.Message, "guarded-") {
+					sawBlocked = st.Message
+				}
+			}
+		}
+		restarted := 0
+		for id, task := range tasks {
+			if task.ID != before[id].ID && task.State == "RUNNING" {
+				restarted++
+			}
+		}
+		return d.Status == plan.Complete && restarted == 3, planSummary(d.Plan)
+	})
+	if sawBlocked == "" {
+		t.Errorf("no step said it waited for partitions of topic guarded while broker 0 was down")
+	}
+	t.Logf("a blocked step said: %s", sawBlocked)
+	for id := range 3 {
+		check, err := adm.BackInSync(ctx, int32(id))
+		if err != nil || !check.InSync {
+			t.Errorf("broker %d after the roll: %+v %v", id, check, err)
+		}
+	}
+	readAll(t, ctx, ep.Address, "guarded", records)
 }

@@ -173,8 +173,9 @@ func (p *Plan) ForceComplete(phaseID, stepID string) error {
 // again, and lets the element proceed (clearing an interrupt; on a canary
 // phase this releases the next held step). For a step that is running, the
 // service layer sees it PENDING again and must relaunch its pod: kill the
-// running task, then launch anew. It returns ErrAlreadyReported when the
-// element is already pending.
+// running task, then launch anew; the step of a broker that ran becomes a
+// restart step (it completes once the broker is back in the ISR). It
+// returns ErrAlreadyReported when the element is already pending.
 func (p *Plan) Restart(phaseID, stepID string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -195,6 +196,12 @@ func (p *Plan) Restart(phaseID, stepID string) error {
 		steps[0].interrupted = false
 	}
 	for _, st := range steps {
+		if st.status != Pending && st.pod != "" && st.action != ActionReconfigure {
+			// A broker that ran is restarted: like an update's
+			// restart, its step completes only once the broker is
+			// back in the ISR.
+			st.action = ActionRestart
+		}
 		st.restart()
 	}
 	p.changed()

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 )
@@ -26,6 +27,20 @@ type PodState struct {
 	// PermanentlyFailed is set for a pod being replaced: the recovery plan
 	// owns it, so the deploy step counts it complete (as DC/OS does).
 	PermanentlyFailed bool
+}
+
+// DownBrokers lists, by id, the pods that were launched but whose task is
+// not running now (it ended, or Mesos lost sight of it): the brokers an
+// update restarts first (rollout.StepOrder).
+func DownBrokers(pods map[int]PodState) []int {
+	var ids []int
+	for id, p := range pods {
+		if p.TaskID != "" && p.State.normal() != TaskRunning && !p.PermanentlyFailed {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // NewDeploy builds the deploy plan of a spec: one phase "broker" with the

@@ -29,7 +29,7 @@ func rolloutPlan(t *testing.T, oldBody, nextBody string, controller int, strateg
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := NewDeploy(next, running(old), WithRollout(u, rollout.StepOrder(u, controller), strategy), WithIDs(seqIDs()))
+	p, err := NewDeploy(next, running(old), WithRollout(u, rollout.StepOrder(u, controller, nil), strategy), WithIDs(seqIDs()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestRolloutResumesARestartAwaitingTheISR(t *testing.T) {
 	pods := running(old)
 	// Broker 0 was relaunched with the new configuration and is ready.
 	pods[0] = PodState{TaskID: "kafka-0-broker__new", ConfigHash: next.PodConfigHash(), State: TaskRunning, Ready: true}
-	p, err := NewDeploy(next, pods, WithRollout(u, rollout.StepOrder(u, 2), Serial), WithIDs(seqIDs()))
+	p, err := NewDeploy(next, pods, WithRollout(u, rollout.StepOrder(u, 2, nil), Serial), WithIDs(seqIDs()))
 	if err != nil {
 		t.Fatal(err)
 	}

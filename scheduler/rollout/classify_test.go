@@ -145,10 +145,23 @@ func TestRestartOrderPutsTheControllerLast(t *testing.T) {
 
 func TestStepOrderRestartsThenLaunches(t *testing.T) {
 	u := Update{Brokers: []Broker{{ID: 0, Action: Restart}, {ID: 1, Action: Reconfigure}, {ID: 2, Action: Restart}, {ID: 3, Action: Launch}, {ID: 4, Action: Launch}}}
-	if got := StepOrder(u, 0); !slices.Equal(got, []int{2, 0, 3, 4}) {
+	if got := StepOrder(u, 0, nil); !slices.Equal(got, []int{2, 0, 3, 4}) {
 		t.Errorf("order = %v, want [2 0 3 4]: restarts with the controller last, then launches", got)
 	}
-	if got := StepOrder(Update{Brokers: []Broker{{ID: 0, Action: None}, {ID: 1, Action: Launch}}}, 0); !slices.Equal(got, []int{1}) {
+	if got := StepOrder(Update{Brokers: []Broker{{ID: 0, Action: None}, {ID: 1, Action: Launch}}}, 0, nil); !slices.Equal(got, []int{1}) {
 		t.Errorf("order = %v, want [1]", got)
+	}
+}
+
+// TestStepOrderRestartsDownBrokersFirst: a broker that is down when the
+// update starts restarts first; the others keep their order, the
+// controller last.
+func TestStepOrderRestartsDownBrokersFirst(t *testing.T) {
+	u := Update{Brokers: []Broker{{ID: 0, Action: Restart}, {ID: 1, Action: Restart}, {ID: 2, Action: Restart}, {ID: 3, Action: Launch}}}
+	if got := StepOrder(u, 0, []int{2}); !slices.Equal(got, []int{2, 1, 0, 3}) {
+		t.Errorf("order = %v, want [2 1 0 3]: the down broker 2 first, the controller 0 last of the restarts", got)
+	}
+	if got := StepOrder(u, 1, []int{3}); !slices.Equal(got, []int{0, 2, 1, 3}) {
+		t.Errorf("order = %v, want [0 2 1 3]: a down broker that does not restart changes nothing", got)
 	}
 }

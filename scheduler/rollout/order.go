@@ -31,8 +31,22 @@ func RestartOrder(u Update, controller int) []int {
 // new brokers by id. New brokers hold no replicas yet, so launching them
 // last delays nothing, and the restarts never wait behind a broker that
 // cannot find an offer.
-func StepOrder(u Update, controller int) []int {
-	ids := RestartOrder(u, controller)
+//
+// Brokers in down (launched, but not running now: killed out of band,
+// failed) restart first, by id: relaunching them stops nothing, and until
+// they are back in the ISR the restart gate would not let any healthy
+// broker stop, so a roll that started with a healthy broker would wait
+// behind them for good.
+func StepOrder(u Update, controller int, down []int) []int {
+	var first, rest []int
+	for _, id := range RestartOrder(u, controller) {
+		if slices.Contains(down, id) {
+			first = append(first, id)
+		} else {
+			rest = append(rest, id)
+		}
+	}
+	ids := append(first, rest...)
 	for _, b := range u.Brokers {
 		if b.Action == Launch {
 			ids = append(ids, b.ID)

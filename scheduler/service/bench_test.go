@@ -8,16 +8,20 @@ package service_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
 
 	mesos "github.com/mesos/mesos-go/api/v1/lib"
+	"github.com/mesos/mesos-go/api/v1/lib/scheduler"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service/servicetest"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 )
 
 // BenchmarkOfferCycle1000Agents times offer cycles of 1,000 agents' offers
@@ -128,4 +132,119 @@ func quantile(d []time.Duration, q float64) time.Duration {
 func report(b *testing.B, name string, d []time.Duration) {
 	b.ReportMetric(float64(quantile(d, 0.5).Nanoseconds())/1e3, name+"-p50-µs")
 	b.ReportMetric(float64(quantile(d, 0.99).Nanoseconds())/1e3, name+"-p99-µs")
+}
+
+// BenchmarkRollingStepOverhead times the scheduler's own overhead per step
+// of a rolling restart (issue 11), on the fake master and a fake Kafka that
+// answers at once, with DC/OS's 1s timer period:
+//
+//   - ready-to-complete: from the relaunched broker's RUNNING+ready status
+//     to its step COMPLETE when Kafka has it in the ISR at once (the ISR
+//     check, BackInSync, included);
+//   - in-isr-to-complete: when Kafka puts it back in the ISR only later
+//     (broker 1 of each roll), from that moment to its step COMPLETE (the
+//     ISR poll's delay, Timing.ISRPoll);
+//   - complete-to-kill: from that step's COMPLETE to the KILL of the next
+//     broker (its restart gate, CanRestartBroker, included).
+//
+// Each iteration rolls a 3-broker service once (a heap change).
+//
+//	go test -run '^$' -bench BenchmarkRollingStepOverhead -benchtime 20x ./scheduler/service/
+func BenchmarkRollingStepOverhead(b *testing.B) {
+	var readyToComplete, inISRToComplete, completeToKill []time.Duration
+	for range b.N {
+		b.StopTimer()
+		f := newFixture(b, `{"brokers": {"count": 3}}`, service.Timing{Tick: time.Second})
+		for i := range 3 {
+			f.offers(servicetest.NewAgent(i + 1))
+			f.running(f.launches(i + 1)[i])
+		}
+		f.waitSteps(plan.Complete, plan.Complete, plan.Complete)
+		launches := f.master.Launches()
+		cur, _ := f.svc.Spec()
+		opts := cur.Options
+		opts.Brokers.Heap.Size += 64
+		next, err := spec.Parse(mustJSONb(b, opts), opts, spec.Environment{ZookeeperConnect: "zk-1:2181"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := f.svc.Update(f.ctx, next); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		for i := range 3 {
+			old := launches[i]
+			f.waitCalls(scheduler.Call_KILL, i+1)
+			f.update(servicetest.Status(old.TaskID(), old.AgentID(), mesos.TASK_KILLED, false))
+			f.send(f.master.ReservedOffer(old))
+			relaunch := f.launches(4 + i)[3+i]
+			var complete time.Time
+			if i == 1 {
+				// Kafka takes a while to put the broker back in the
+				// ISR: from then to COMPLETE is the ISR poll's delay.
+				f.kafka.set(func(k *fakeKafka) { k.outOfSync[int32(i)] = true })
+				f.running(relaunch)
+				spinUntil(b, func() bool { return f.kafka.backInSyncCalls(int32(i)) > 0 })
+				var inSync time.Time
+				f.kafka.set(func(k *fakeKafka) { k.outOfSync[int32(i)] = false; inSync = time.Now() })
+				complete = spinUntil(b, func() bool { return brokerStep(f, i) == plan.Complete })
+				inISRToComplete = append(inISRToComplete, complete.Sub(inSync))
+			} else {
+				ready := time.Now()
+				f.running(relaunch)
+				complete = spinUntil(b, func() bool { return brokerStep(f, i) == plan.Complete })
+				readyToComplete = append(readyToComplete, complete.Sub(ready))
+			}
+			if i < 2 {
+				killed := spinUntil(b, func() bool { return len(f.master.Calls(scheduler.Call_KILL)) >= i+2 })
+				completeToKill = append(completeToKill, killed.Sub(complete))
+			}
+		}
+		b.StopTimer()
+		f.stop()
+		b.StartTimer()
+	}
+	b.StopTimer()
+	reportMs(b, "ready-to-complete", readyToComplete)
+	reportMs(b, "in-isr-to-complete", inISRToComplete)
+	reportMs(b, "complete-to-kill", completeToKill)
+	b.Logf("%d rolls of 3 brokers with a 1s timer: RUNNING+ready (already in the ISR) → COMPLETE p50 %s max %s; back in the ISR later → COMPLETE p50 %s max %s; COMPLETE → next KILL p50 %s max %s",
+		b.N, quantile(readyToComplete, 0.5), quantile(readyToComplete, 1), quantile(inISRToComplete, 0.5), quantile(inISRToComplete, 1), quantile(completeToKill, 0.5), quantile(completeToKill, 1))
+}
+
+// brokerStep is the status of broker i's step in the broker phase.
+func brokerStep(f *fixture, i int) plan.Status {
+	for _, ph := range f.deployPlan().Phases {
+		if ph.Name == plan.BrokerPhaseName && i < len(ph.Steps) {
+			return ph.Steps[i].Status
+		}
+	}
+	return ""
+}
+
+// spinUntil polls cond without sleeping (the figures are sub-millisecond)
+// and returns when it first held; it gives up after 10s.
+func spinUntil(b *testing.B, cond func() bool) time.Time {
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			b.Fatal("timed out")
+		}
+		runtime.Gosched()
+	}
+	return time.Now()
+}
+
+func reportMs(b *testing.B, name string, d []time.Duration) {
+	b.ReportMetric(float64(quantile(d, 0.5).Microseconds())/1e3, name+"-p50-ms")
+	b.ReportMetric(float64(quantile(d, 1).Microseconds())/1e3, name+"-max-ms")
+}
+
+func mustJSONb(b *testing.B, v any) []byte {
+	b.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/kafka/admin"
@@ -162,6 +164,35 @@ func hasAction(a rollout.Action, in []rollout.Action) bool {
 	return false
 }
 
+// advanceRoll decides at once the rolling work an event may have made due
+// (the ISR check of a broker that just became ready, the gate and kill of
+// the next broker once a step completed) rather than at the next tick, so
+// that the scheduler's own overhead per rolling step stays far below the
+// timer period (BenchmarkRollingStepOverhead).
+func (s *Service) advanceRoll() effects {
+	if s.uninstall != nil || s.conn == nil || !s.conn.Connected() {
+		return effects{}
+	}
+	return s.killOutdatedTasks().join(s.rollingWork())
+}
+
+// awaitingISR reports whether a restart step waits for its broker to
+// rejoin the ISR (the ISR poll then runs). It holds s.mu briefly and does
+// no I/O.
+func (s *Service) awaitingISR() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.uninstall != nil {
+		return false
+	}
+	for _, c := range s.deploy.Candidates(nil) {
+		if c.Action == plan.ActionRestart && c.Status == plan.Started && s.deploy.AwaitingISR(c.Pod) {
+			return true
+		}
+	}
+	return false
+}
+
 // rollingWork decides the Kafka checks of the deploy plan's rollout steps
 // due now: the reconfigure step and the ISR waits. (The restart gate is
 // decided with the kills, in killOutdatedTasks.)
@@ -275,6 +306,14 @@ func (s *Service) gateKill(c plan.Candidate, p *pod) effects {
 			case !check.Safe:
 				s.deploy.Explain(c.Pod, "waiting to restart: "+check.Reason())
 				return effects{}
+			default:
+				// Kafka's metadata lags a stop the scheduler itself
+				// just made (a parallel update's previous kill):
+				// the gate also waits for every other broker.
+				if other := s.brokerNotBack(c.PodIndex); other != "" {
+					s.deploy.Explain(c.Pod, "waiting to restart: "+other+"; with service.rolling_restart_safety_check on, a broker stops only while every other broker runs and is in the ISR")
+					return effects{}
+				}
 			}
 			s.gateCleared[c.Pod] = taskID
 			delete(s.isrSince, c.Pod)
@@ -283,6 +322,31 @@ func (s *Service) gateKill(c plan.Candidate, p *pod) effects {
 			return s.kill(taskID, agentID)
 		}
 	}}}}
+}
+
+// brokerNotBack says which other broker of the service (than pod except)
+// is down, stopping, starting or not back in the ISR after its restart;
+// "" when every other broker runs, ready and in sync as far as the
+// scheduler knows.
+func (s *Service) brokerNotBack(except int) string {
+	for _, i := range slices.Sorted(maps.Keys(s.pods)) {
+		p := s.pods[i]
+		name := spec.PodInstanceName(i)
+		_, stopping := s.killedAt[p.record.TaskID]
+		switch {
+		case i == except || p.record.TaskID == "":
+			continue
+		case !p.alive():
+			return fmt.Sprintf("%s is down (%s)", name, p.status.State)
+		case stopping:
+			return name + " is being stopped"
+		case !p.status.Ready:
+			return name + " is starting"
+		case s.deploy.AwaitingISR(name):
+			return name + " is not back in the ISR yet"
+		}
+	}
+	return ""
 }
 
 // awaitISR checks whether the restarted broker of step c is back in the
@@ -309,7 +373,7 @@ func (s *Service) awaitISR(c plan.Candidate) effects {
 				delete(s.isrSince, c.Pod)
 				s.deploy.Rejoined(c.Pod)
 				s.log.Info("restarted broker back in sync", "pod", c.Pod, "partitions", check.Partitions)
-				return s.noteDeployCompletion()
+				return s.noteDeployCompletion().join(s.advanceRoll())
 			}
 			reason := "Kafka is unreachable: " + errText(err)
 			if err == nil {

@@ -32,6 +32,21 @@ type fakeKafka struct {
 	applyErr    error
 	applied     [][]admin.ClusterConfig
 	gateChecks  []int32
+	// inSyncChecks lists the brokers BackInSync was asked about.
+	inSyncChecks []int32
+}
+
+// backInSyncCalls counts the BackInSync calls about broker id.
+func (k *fakeKafka) backInSyncCalls(id int32) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	n := 0
+	for _, c := range k.inSyncChecks {
+		if c == id {
+			n++
+		}
+	}
+	return n
 }
 
 func newFakeKafka() *fakeKafka {
@@ -74,6 +89,7 @@ func (k *fakeKafka) CanRestartBroker(_ context.Context, id int32) (admin.Restart
 func (k *fakeKafka) BackInSync(_ context.Context, id int32) (admin.InSyncCheck, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.inSyncChecks = append(k.inSyncChecks, id)
 	if k.outOfSync[id] {
 		return admin.InSyncCheck{Broker: id, Live: true, Partitions: 1, Missing: []admin.PartitionStatus{{Topic: "orders", Partition: 0, ISR: []int32{1, 2}}}}, nil
 	}
@@ -314,5 +330,47 @@ func TestGateLetsABrokerKafkaDoesNotKnowStop(t *testing.T) {
 	kill := f.waitCalls(scheduler.Call_KILL, 1)[0]
 	if got := kill.GetKill().TaskID.Value; got != launches[0].TaskID() {
 		t.Fatalf("killed %s, want broker 0's %s", got, launches[0].TaskID())
+	}
+}
+
+// TestRestartPodGoesThroughTheGateUnlessForced: an operator's restart of
+// a broker whose stop is unsafe waits with the gate's reason and kills
+// nothing; the same restart forced kills the broker at once, without
+// asking Kafka, and the relaunch still waits for the ISR.
+func TestRestartPodGoesThroughTheGateUnlessForced(t *testing.T) {
+	f, launches := deployThree(t, `{"brokers": {"count": 3}}`)
+	f.kafka.set(func(k *fakeKafka) { k.unsafe[1] = "orders-0 is at min ISR (in sync [1 2])" })
+	if err := f.svc.RestartPod(f.ctx, "kafka-1", false); err != nil {
+		t.Fatal(err)
+	}
+	stepMsg := func() string { return brokerPhase(f.deployPlan()).Steps[1].Message }
+	f.waitFor("the gate's reason", func() (bool, string) {
+		return strings.Contains(stepMsg(), "orders-0 is at min ISR"), stepMsg()
+	})
+	if n := len(f.master.Calls(scheduler.Call_KILL)); n != 0 {
+		t.Fatalf("%d KILLs while the restart was not safe", n)
+	}
+
+	checks := func() int { f.kafka.mu.Lock(); defer f.kafka.mu.Unlock(); return len(f.kafka.gateChecks) }
+	if err := f.svc.RestartPod(f.ctx, "kafka-1", true); err != nil {
+		t.Fatal(err)
+	}
+	before := checks()
+	kill := f.waitCalls(scheduler.Call_KILL, 1)[0]
+	if got := kill.GetKill().TaskID.Value; got != launches[1].TaskID() {
+		t.Fatalf("killed %s, want broker 1's %s", got, launches[1].TaskID())
+	}
+	if after := checks(); after > before+1 {
+		t.Errorf("the forced restart asked the gate %d more times", after-before)
+	}
+	f.kafka.set(func(k *fakeKafka) { k.outOfSync[1] = true })
+	f.update(servicetest.Status(launches[1].TaskID(), launches[1].AgentID(), mesos.TASK_KILLED, false))
+	f.send(f.master.ReservedOffer(launches[1]))
+	f.running(f.launches(4)[3])
+	f.waitFor("the ISR wait after a forced restart", func() (bool, string) {
+		return strings.Contains(stepMsg(), "waiting for the ISR"), stepMsg()
+	})
+	if err := f.svc.RestartPod(f.ctx, "kafka-7", false); err == nil {
+		t.Error("restarting a pod the service does not have succeeded")
 	}
 }

@@ -88,6 +88,10 @@ type Timing struct {
 	// KafkaTimeout bounds every Kafka admin call of a rolling update
 	// (10s; ours).
 	KafkaTimeout time.Duration
+	// ISRPoll is how often a restarted broker that is running and ready
+	// is checked for being back in the ISR, so that its step completes
+	// soon after it rejoined (50ms; ours). Only while a step waits.
+	ISRPoll time.Duration
 	// Mesos client tuning (see mesosclient.Config).
 	MinBackoff, MaxBackoff time.Duration
 }
@@ -112,6 +116,7 @@ func (t Timing) withDefaults() Timing {
 	def(&t.CallTimeout, 10*time.Second)
 	def(&t.StoreTimeout, 10*time.Second)
 	def(&t.KafkaTimeout, 10*time.Second)
+	def(&t.ISRPoll, 50*time.Millisecond)
 	return t
 }
 
@@ -359,7 +364,7 @@ func (s *Service) buildDeployPlan(overrides plan.Overrides) error {
 // go through it.
 func deployPlan(s spec.ServiceSpec, pods map[int]plan.PodState, r *rolloutState, opts ...plan.Option) (*plan.Plan, error) {
 	if r != nil {
-		opts = append(opts, plan.WithRollout(r.update, rollout.StepOrder(r.update, r.controller), plan.Strategy(s.UpdateStrategy)))
+		opts = append(opts, plan.WithRollout(r.update, rollout.StepOrder(r.update, r.controller, plan.DownBrokers(pods)), plan.Strategy(s.UpdateStrategy)))
 	}
 	p, err := plan.NewDeploy(s, pods, opts...)
 	if err != nil {
@@ -410,6 +415,8 @@ func (s *Service) run(ctx context.Context) error {
 func (s *Service) loop(ctx context.Context, stopConn context.CancelFunc, connDone chan error) error {
 	ticker := time.NewTicker(s.cfg.Timing.Tick)
 	defer ticker.Stop()
+	isrPoll := time.NewTicker(s.cfg.Timing.ISRPoll)
+	defer isrPoll.Stop()
 	defer func() {
 		stopConn()
 		if connDone != nil {
@@ -425,6 +432,12 @@ func (s *Service) loop(ctx context.Context, stopConn context.CancelFunc, connDon
 		case <-ticker.C:
 			if err := s.contained(ctx, "timers", s.tick); err != nil {
 				s.log.Warn("timers", "error", err)
+			}
+		case <-isrPoll.C:
+			if s.awaitingISR() {
+				if err := s.contained(ctx, "ISR checks", s.rollingWork); err != nil {
+					s.log.Warn("ISR checks", "error", err)
+				}
 			}
 		case err := <-connDone:
 			connDone = nil

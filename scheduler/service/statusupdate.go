@@ -49,7 +49,7 @@ func (s *Service) handleUpdate(st mesos.TaskStatus) effects {
 			// over learns of it again) and moves nothing.
 			s.deploy.Pending(spec.PodInstanceName(p.record.Pod))
 		}
-		return s.noteDeployCompletion()
+		return s.noteDeployCompletion().join(s.advanceRoll())
 	})}}
 }
 
