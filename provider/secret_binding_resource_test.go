@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -8,8 +9,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -58,7 +61,7 @@ resource "kafka_secret_binding" "text" {
 		fmt.Fprintf(&b, `
 resource "kafka_secret_binding" "blob" {
   cluster          = kafka_cluster.main.name
-  path             = "%s/tls/keystore"
+  path             = "%s/keystore"
   value_wo         = filebase64("${path.module}/blob.bin")
   value_wo_version = 1
   binary           = true
@@ -124,7 +127,7 @@ func TestAccSecretBindingLifecycle(t *testing.T) {
 		}
 	}()
 	expectEntries(ctx, t, c, name, map[string]string{
-		name + "/sasl-password": "env_key=KAFKA_SASL_PASSWORD", name + "/tls/keystore": "file=secrets/keystore.jks",
+		name + "/sasl-password": "env_key=KAFKA_SASL_PASSWORD", name + "/keystore": "file=secrets/keystore.jks",
 	})
 	expectPlanComplete(ctx, t, c, name)
 	brokers := runningBrokers(ctx, t, c, name)
@@ -158,6 +161,9 @@ func TestAccSecretBindingLifecycle(t *testing.T) {
 	run(text2, "apply", "bump.tfplan")
 	expectPlanComplete(ctx, t, c, name)
 	after := runningBrokers(ctx, t, c, name)
+	if len(after) != 2 {
+		t.Fatalf("want 2 running brokers after the roll, got %v", after)
+	}
 	for pod, b := range after {
 		if b.TaskID == before[pod].TaskID {
 			t.Errorf("%s was not restarted for the new secret version (task %s)", pod, b.TaskID)
@@ -178,13 +184,15 @@ func TestAccSecretBindingLifecycle(t *testing.T) {
 	defer c.DeleteSecret(context.Background(), "acc-shared-krb5") //nolint:errcheck
 	tf.write(secretBindingConfig(name, 2, true, true))
 	run(text2, "apply", "-auto-approve")
-	run(text2, "state", "rm", "kafka_secret_binding.shared")
+	stateRm(t, tf, "kafka_secret_binding.shared")
 	run(text2, "import", "kafka_secret_binding.shared", name+"/acc-shared-krb5")
-	if out, code := tf.run("plan", "-detailed-exitcode"); code != 0 {
+	out, code := tf.run("plan", "-detailed-exitcode")
+	seen = append(seen, out)
+	if code != 0 {
 		t.Errorf("the plan after importing a binding must be empty (exit %d):\n%s", code, out)
 	}
 	// An owned binding imports too; its next apply writes value_wo once.
-	run(text2, "state", "rm", "kafka_secret_binding.text")
+	stateRm(t, tf, "kafka_secret_binding.text")
 	run(text2, "import", "kafka_secret_binding.text", name+"/"+name+"/sasl-password")
 	if out := run(text2, "plan"); !strings.Contains(out, "+ value_wo_version = 2") || !strings.Contains(out, "1 to change") {
 		t.Errorf("an imported owned binding must plan exactly its value_wo_version:\n%s", out)
@@ -197,13 +205,20 @@ func TestAccSecretBindingLifecycle(t *testing.T) {
 	tf.write(secretBindingConfig(name, 2, false, false))
 	run(text2, "apply", "-auto-approve")
 	expectEntries(ctx, t, c, name, map[string]string{name + "/sasl-password": "env_key=KAFKA_SASL_PASSWORD"})
-	if _, err := c.GetSecret(ctx, name+"/tls/keystore"); !api.IsNotFound(err) {
-		t.Errorf("the binding wrote %s/tls/keystore, so its destroy must delete it: %v", name, err)
+	if _, err := c.GetSecret(ctx, name+"/keystore"); !api.IsNotFound(err) {
+		t.Errorf("the binding wrote %s/keystore, so its destroy must delete it: %v", name, err)
 	}
 	if _, err := c.GetSecret(ctx, "acc-shared-krb5"); err != nil {
 		t.Errorf("a secret written outside Terraform must outlive its binding: %v", err)
 	}
-	for pod, b := range runningBrokers(ctx, t, c, name) {
+	unbound := runningBrokers(ctx, t, c, name)
+	if len(unbound) != 2 {
+		t.Fatalf("want 2 running brokers after the unbinding roll, got %v", unbound)
+	}
+	for pod, b := range unbound {
+		if b.TaskID == after[pod].TaskID {
+			t.Errorf("%s was not restarted when its secret file was unbound", pod)
+		}
 		if _, err := os.Stat(filepath.Join(b.Sandbox, "secrets/keystore.jks")); !os.IsNotExist(err) {
 			t.Errorf("%s still has secrets/keystore.jks after the unbinding roll (%v)", pod, err)
 		}
@@ -212,10 +227,19 @@ func TestAccSecretBindingLifecycle(t *testing.T) {
 	// Nowhere in terraform's output, saved plan or state.
 	state, _ := os.ReadFile(filepath.Join(tf.dir, "terraform.tfstate"))
 	backup, _ := os.ReadFile(filepath.Join(tf.dir, "terraform.tfstate.backup"))
-	planFile, _ := os.ReadFile(filepath.Join(tf.dir, "bump.tfplan"))
 	haystacks := map[string][]byte{
 		"terraform output": []byte(strings.Join(seen, "\n")), "terraform.tfstate": state,
-		"terraform.tfstate.backup": backup, "saved plan (show -json)": []byte(shown), "saved plan file": planFile,
+		"terraform.tfstate.backup": backup, "saved plan (show -json)": []byte(shown),
+	}
+	for name, data := range unzipped(t, filepath.Join(tf.dir, "bump.tfplan")) {
+		haystacks["saved plan file "+name] = data
+	}
+	control := []byte(text1 + text2 + base64.StdEncoding.EncodeToString([]byte(text1)) + base64.StdEncoding.EncodeToString([]byte(text2)) +
+		base64.StdEncoding.EncodeToString(blob) + string(blob))
+	for label, needle := range secretNeedles(text1, text2, blob) {
+		if !bytes.Contains(control, needle) {
+			t.Fatalf("the needle for %s does not match the values: the grep below would prove nothing", label)
+		}
 	}
 	for what, h := range haystacks {
 		for label, needle := range secretNeedles(text1, text2, blob) {
@@ -236,6 +260,7 @@ func TestAccSecretBindingRefusedAtPlan(t *testing.T) {
 	requireAcc(t)
 	t.Parallel()
 	tf := newTFCLI(t)
+	tf.env = append(tf.env, "TF_VAR_v=not base64!")
 	header := `
 terraform {
   required_providers {
@@ -273,10 +298,15 @@ resource "kafka_secret_binding" "x" {
   env_key = "NOTHING"
 }`, `has no secret "acc-refused/nothing-here"`},
 		{"binary value not base64", `
+variable "v" {
+  type      = string
+  sensitive = true
+}
+
 resource "kafka_secret_binding" "x" {
   cluster          = "acc-refused"
   path             = "acc-refused/ks"
-  value_wo         = "not base64!"
+  value_wo         = var.v
   value_wo_version = 1
   binary           = true
   file             = "ks.jks"
@@ -306,6 +336,48 @@ func secretNeedles(text1, text2 string, blob []byte) map[string][]byte {
 		"the binary value's base64":             []byte(b64),
 		"a run of the binary value's base64":    []byte(b64[2000:2064]),
 		"a run of the binary value's raw bytes": blob[1000:1032],
+	}
+}
+
+// unzipped returns every file of a zip archive (a saved terraform plan).
+func unzipped(t *testing.T, file string) map[string][]byte {
+	t.Helper()
+	zr, err := zip.OpenReader(file)
+	if err != nil {
+		t.Fatalf("opening the saved plan: %v", err)
+	}
+	defer zr.Close()
+	out := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f.Name] = data
+	}
+	if len(out) == 0 {
+		t.Fatal("the saved plan holds no file")
+	}
+	return out
+}
+
+// stateRm runs terraform state rm (tfCLI puts -no-color after the first
+// argument, where "state" takes no flags).
+func stateRm(t *testing.T, tf *tfCLI, address string) {
+	t.Helper()
+	bin := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if bin == "" {
+		bin = "terraform"
+	}
+	cmd := exec.Command(bin, "state", "rm", "-no-color", address)
+	cmd.Dir, cmd.Env = tf.dir, tf.env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("terraform state rm %s: %v\n%s", address, err, out)
 	}
 }
 

@@ -3,4 +3,4 @@
 # The value stays unknown to Terraform: an imported binding writes value_wo
 # at the next apply only if the configuration sets value_wo_version.
 terraform import kafka_secret_binding.sasl_password events/events/sasl-password
-terraform import kafka_secret_binding.keystore prod/kafka/prod/kafka/tls/keystore
+terraform import kafka_secret_binding.keystore prod/kafka/prod/kafka/keystore

@@ -28,7 +28,7 @@ resource "kafka_secret_binding" "sasl_password" {
 # broker gets the decoded bytes as a file in its sandbox.
 resource "kafka_secret_binding" "keystore" {
   cluster          = kafka_cluster.events.name
-  path             = "events/tls/keystore"
+  path             = "events/keystore"
   value_wo         = filebase64("${path.module}/keystore.jks")
   value_wo_version = 1
   binary           = true
