@@ -28,6 +28,10 @@ import (
 // working folder), and optionally a binding to a secret written outside
 // Terraform.
 func secretBindingConfig(name string, textVersion int, withBinary, withShared bool) string {
+	return secretBindingConfigMem(name, 1024, textVersion, withBinary, withShared)
+}
+
+func secretBindingConfigMem(name string, mem, textVersion int, withBinary, withShared bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `
 terraform {
@@ -46,6 +50,7 @@ resource "kafka_cluster" "main" {
   name = %q
   brokers = {
     count = 2
+    mem   = %d
   }
 }
 
@@ -56,7 +61,7 @@ resource "kafka_secret_binding" "text" {
   value_wo_version = %d
   env_key          = "KAFKA_SASL_PASSWORD"
 }
-`, name, name, textVersion)
+`, name, mem, name, textVersion)
 	if withBinary {
 		fmt.Fprintf(&b, `
 resource "kafka_secret_binding" "blob" {
@@ -176,13 +181,63 @@ func TestAccSecretBindingLifecycle(t *testing.T) {
 		t.Errorf("the secret's version must change with the bump: %+v %v", info, err)
 	}
 
+	// A value written outside Terraform: the plan says so and the apply
+	// writes the configured value again.
+	outside := "outside-" + randomHex(t, 16)
+	if _, err := c.PutSecret(ctx, name+"/sasl-password", []byte(outside), api.SecretPutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WaitPlan(ctx, name, deployPlan, api.WaitOptions{Interval: 200 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if out := run(text2, "plan"); !strings.Contains(out, "Secret written outside Terraform") || !strings.Contains(out, "1 to change") {
+		t.Errorf("the plan must notice the value written outside Terraform and write it again:\n%s", out)
+	}
+	run(text2, "apply", "-auto-approve")
+	for pod, b := range runningBrokers(ctx, t, c, name) {
+		if got := envOf(t, b.PID, "KAFKA_SASL_PASSWORD"); got != text2 {
+			t.Errorf("%s: KAFKA_SASL_PASSWORD is not the configured value after the rewrite", pod)
+		}
+	}
+	run(text2, "plan", "-detailed-exitcode")
+
+	// A file changed outside Terraform is drift the apply puts back.
+	editThroughAPI(ctx, t, c, name, func(o serviceOptions) (bool, error) {
+		return o.setEntry(secretEntry{Secret: name + "/keystore", File: "secrets/other.jks"})
+	})
+	if out := run(text2, "plan"); !strings.Contains(out, `~ file             = "secrets/other.jks" -> "secrets/keystore.jks"`) {
+		t.Errorf("the plan must show the file changed outside Terraform:\n%s", out)
+	}
+	run(text2, "apply", "-auto-approve")
+	expectEntries(ctx, t, c, name, map[string]string{
+		name + "/sasl-password": "env_key=KAFKA_SASL_PASSWORD", name + "/keystore": "file=secrets/keystore.jks",
+	})
+
+	// An update of the cluster keeps the bindings' entries; its preview
+	// shows no secret going away.
+	tf.write(secretBindingConfigMem(name, 1280, 2, true, false))
+	out = run(text2, "plan")
+	if !strings.Contains(out, "brokers.mem: 1024 → 1280") || strings.Contains(out, "secret:") {
+		t.Errorf("the cluster's preview must show the mem change and no secret change:\n%s", out)
+	}
+	run(text2, "apply", "-auto-approve")
+	expectEntries(ctx, t, c, name, map[string]string{
+		name + "/sasl-password": "env_key=KAFKA_SASL_PASSWORD", name + "/keystore": "file=secrets/keystore.jks",
+	})
+	for pod, b := range runningBrokers(ctx, t, c, name) {
+		if got := envOf(t, b.PID, "KAFKA_SASL_PASSWORD"); got != text2 {
+			t.Errorf("%s: KAFKA_SASL_PASSWORD lost in the cluster's update", pod)
+		}
+	}
+	run(text2, "plan", "-detailed-exitcode")
+
 	// Import: a binding to a secret written outside Terraform is
 	// plan-clean after its import.
 	if _, err := c.PutSecret(ctx, "acc-shared-krb5", []byte("[libdefaults]\n"), api.SecretPutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	defer c.DeleteSecret(context.Background(), "acc-shared-krb5") //nolint:errcheck
-	tf.write(secretBindingConfig(name, 2, true, true))
+	tf.write(secretBindingConfigMem(name, 1280, 2, true, true))
 	run(text2, "apply", "-auto-approve")
 	stateRm(t, tf, "kafka_secret_binding.shared")
 	run(text2, "import", "kafka_secret_binding.shared", name+"/acc-shared-krb5")
@@ -202,7 +257,7 @@ func TestAccSecretBindingLifecycle(t *testing.T) {
 	// Delete the binary binding: the entry goes, the secret is deleted
 	// (the binding wrote it), the file is gone after the roll; the shared
 	// secret (written outside Terraform) is kept.
-	tf.write(secretBindingConfig(name, 2, false, false))
+	tf.write(secretBindingConfigMem(name, 1280, 2, false, false))
 	run(text2, "apply", "-auto-approve")
 	expectEntries(ctx, t, c, name, map[string]string{name + "/sasl-password": "env_key=KAFKA_SASL_PASSWORD"})
 	if _, err := c.GetSecret(ctx, name+"/keystore"); !api.IsNotFound(err) {
@@ -246,6 +301,9 @@ func TestAccSecretBindingLifecycle(t *testing.T) {
 			if bytes.Contains(h, needle) {
 				t.Errorf("%s holds %s", what, label)
 			}
+		}
+		if bytes.Contains(h, []byte(outside)) {
+			t.Errorf("%s holds the value written outside Terraform", what)
 		}
 	}
 	if len(state) == 0 || !bytes.Contains(state, []byte(`"value_wo": null`)) {
@@ -336,6 +394,18 @@ func secretNeedles(text1, text2 string, blob []byte) map[string][]byte {
 		"the binary value's base64":             []byte(b64),
 		"a run of the binary value's base64":    []byte(b64[2000:2064]),
 		"a run of the binary value's raw bytes": blob[1000:1032],
+	}
+}
+
+// editThroughAPI changes a cluster's service.secrets outside Terraform
+// and waits for the roll.
+func editThroughAPI(ctx context.Context, t *testing.T, c *api.Client, name string, edit func(serviceOptions) (bool, error)) {
+	t.Helper()
+	if _, _, err := editSecrets(ctx, c, name, edit); err != nil {
+		t.Fatalf("changing the secrets of %s through the API: %v", name, err)
+	}
+	if _, err := c.WaitPlan(ctx, name, deployPlan, api.WaitOptions{Interval: 200 * time.Millisecond}); err != nil {
+		t.Fatal(err)
 	}
 }
 
