@@ -212,8 +212,8 @@ func validateBinding(m secretBindingModel) diag.Diagnostics {
 	return diags
 }
 
-// ModifyPlan fills the id, says at plan that a binding without value_wo
-// needs its secret to exist, notices a value written outside Terraform
+// ModifyPlan fills the id, warns at plan when a binding without value_wo
+// names a secret that does not exist yet, notices a value written outside Terraform
 // (which the apply writes again) and says which changes roll the brokers.
 func (r *secretBindingResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
@@ -284,13 +284,16 @@ func (r *secretBindingResource) plannedClient() *api.Client {
 	return r.sched.Client
 }
 
-// checkSecretExists makes a binding to a secret that does not exist a
-// plan-time error. A failed read is only a warning: the apply checks again.
+// checkSecretExists warns at plan about a binding to a secret that does
+// not exist yet. It is not an error: another binding of the same apply may
+// write it first (one with value_wo, for another cluster, that this one
+// depends on); the create fails if the secret is still missing then.
 func (r *secretBindingResource) checkSecretExists(ctx context.Context, c *api.Client, secretPath string, diags *diag.Diagnostics) {
 	_, err := c.GetSecret(ctx, secretPath)
 	switch {
 	case api.IsNotFound(err):
-		diags.AddAttributeError(path.Root("path"), "Secret does not exist", missingSecret(secretPath))
+		diags.AddAttributeWarning(path.Root("path"), "Secret does not exist yet",
+			missingSecret(secretPath)+" The apply fails unless something this binding depends on writes the secret first.")
 	case err != nil:
 		diags.AddWarning("Cannot check the secret", fmt.Sprintf("Reading secret %s from the scheduler: %v. The apply checks again.", secretPath, err))
 	}

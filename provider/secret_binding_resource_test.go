@@ -349,12 +349,6 @@ resource "kafka_secret_binding" "x" {
   value_wo_version = 1
   env_key          = "SASL"
 }`, `service /acc-refused may not read secret "other-team/sasl": the secret is in namespace "other-team"`},
-		{"missing secret", `
-resource "kafka_secret_binding" "x" {
-  cluster = "acc-refused"
-  path    = "acc-refused/nothing-here"
-  env_key = "NOTHING"
-}`, `has no secret "acc-refused/nothing-here"`},
 		{"binary value not base64", `
 variable "v" {
   type      = string
@@ -378,6 +372,27 @@ resource "kafka_secret_binding" "x" {
 		if strings.Contains(out, "not base64!") {
 			t.Errorf("%s: the plan shows the value", c.name)
 		}
+	}
+
+	// A secret that does not exist is a warning at plan (another binding
+	// of the apply may write it first) and a clear error at apply, which
+	// then changes nothing.
+	tf.write(header + `
+resource "kafka_secret_binding" "x" {
+  cluster = "acc-refused"
+  path    = "acc-refused/nothing-here"
+  env_key = "NOTHING"
+}`)
+	out, code := tf.run("plan")
+	if code != 0 || !wrapped(`Warning: Secret does not exist yet`).MatchString(out) || !wrapped(`has no secret "acc-refused/nothing-here"`).MatchString(out) {
+		t.Errorf("plan of a missing secret: exit %d, want a warning:\n%s", code, out)
+	}
+	out, code = tf.run("apply", "-auto-approve")
+	if code == 0 || !wrapped(`Error: Secret does not exist`).MatchString(out) || !wrapped(`Write the secret first (PUT /v1/secrets/acc-refused/nothing-here), or set value_wo`).MatchString(out) {
+		t.Errorf("apply of a missing secret: exit %d, want the error:\n%s", code, out)
+	}
+	if state, _ := os.ReadFile(filepath.Join(tf.dir, "terraform.tfstate")); bytes.Contains(state, []byte("kafka_secret_binding")) {
+		t.Error("a failed create must leave no binding in state")
 	}
 }
 
