@@ -564,3 +564,77 @@ func envOf(t *testing.T, pid int, key string) string {
 	}
 	return ""
 }
+
+// TestAccSecretBindingFollowsAReplacedCluster: with replace_triggered_by
+// on the cluster's framework_id (as the docs say), replacing the cluster
+// replaces its bindings in the same apply, so the new cluster delivers the
+// secret and the next plan is empty.
+func TestAccSecretBindingFollowsAReplacedCluster(t *testing.T) {
+	requireAcc(t)
+	t.Parallel()
+	const name = "acc-secrets-replace"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	c := testClient(t)
+	tf := newTFCLI(t)
+	tf.env = append(tf.env, "TF_VAR_text=pw-"+randomHex(t, 8))
+	tf.write(fmt.Sprintf(`
+terraform {
+  required_providers {
+    kafka = { source = "kafka-on-mesos/kafka" }
+  }
+}
+
+variable "text" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+resource "kafka_cluster" "main" {
+  name = %q
+  brokers = {
+    count = 1
+  }
+}
+
+resource "kafka_secret_binding" "text" {
+  cluster          = kafka_cluster.main.name
+  path             = "%s/password"
+  value_wo         = var.text
+  value_wo_version = 1
+  env_key          = "PASSWORD"
+  lifecycle {
+    replace_triggered_by = [kafka_cluster.main.framework_id]
+  }
+}
+`, name, name))
+	tf.must("apply", "-auto-approve")
+	defer func() {
+		if out, code := tf.run("destroy", "-auto-approve"); code != 0 {
+			t.Errorf("destroy: %s", out)
+		}
+		if _, err := c.GetSecret(context.Background(), name+"/password"); !api.IsNotFound(err) {
+			t.Errorf("destroy must delete the secret the binding wrote: %v", err)
+		}
+	}()
+	before, err := c.GetService(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := tf.must("apply", "-auto-approve", "-replace=kafka_cluster.main")
+	if !strings.Contains(out, "kafka_secret_binding.text will be replaced due to changes in replace_triggered_by") {
+		t.Errorf("the binding must be replaced with the cluster:\n%s", out)
+	}
+	after, err := c.GetService(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.FrameworkID == before.FrameworkID {
+		t.Fatalf("the cluster was not replaced (framework %s)", after.FrameworkID)
+	}
+	expectEntries(ctx, t, c, name, map[string]string{name + "/password": "env_key=PASSWORD"})
+	if out, code := tf.run("plan", "-detailed-exitcode"); code != 0 {
+		t.Errorf("the plan after the replacement must be empty (exit %d):\n%s", code, out)
+	}
+}
