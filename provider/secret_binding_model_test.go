@@ -4,13 +4,20 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/api"
 )
 
 func TestSecretFileMustStayInTheSandbox(t *testing.T) {
@@ -317,5 +324,82 @@ func TestSecretBindingSchemaKeepsTheValueOut(t *testing.T) {
 	}
 	if d := resp.Schema.ValidateImplementation(context.Background()); d.HasError() {
 		t.Errorf("schema: %s", diagText(d))
+	}
+}
+
+// readBinding runs kafka_secret_binding's Read of events/<secretPath>
+// (text, owned, as file secrets/pw) against a stand-in whose service
+// options are options and whose secret has version v2, and returns the
+// state it leaves (nil when the binding was removed).
+func readBinding(t *testing.T, options string) *secretBindingModel {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/v1/services/events":
+			fmt.Fprintf(w, `{"name":"events","config_id":"c1","status":"COMPLETE","options":%s}`, options)
+		case "/v1/secrets/events/pw":
+			w.Write([]byte(`{"path":"events/pw","version":"v2","binary":false,"used_by":["events"]}`)) //nolint:errcheck
+		default:
+			http.Error(w, `{"message":"unexpected call"}`, http.StatusInternalServerError)
+		}
+	}))
+	defer srv.Close()
+	client, err := api.NewClient(api.ClientConfig{Endpoint: srv.URL, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &secretBindingResource{sched: &schedulerClient{Client: client, pollInterval: defaultPollInterval}}
+	ctx := context.Background()
+	var sr resource.SchemaResponse
+	r.Schema(ctx, resource.SchemaRequest{}, &sr)
+	state := bindingConfig("events", "events/pw", func(m *secretBindingModel) {
+		m.ID = types.StringValue("events/events/pw")
+		m.EnvKey, m.File = types.StringNull(), types.StringValue("secrets/pw")
+		m.ValueWOVersion, m.Binary, m.SecretVersion = types.Int64Value(1), types.BoolValue(false), types.StringValue("v1")
+		m.Timeouts = timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{
+			"create": types.StringType, "update": types.StringType, "delete": types.StringType,
+		})}
+	})
+	st := tfsdk.State{Schema: sr.Schema}
+	if diags := st.Set(ctx, &state); diags.HasError() {
+		t.Fatal(diagText(diags))
+	}
+	resp := resource.ReadResponse{State: st}
+	r.Read(ctx, resource.ReadRequest{State: st}, &resp)
+	if resp.Diagnostics.HasError() {
+		t.Fatal(diagText(resp.Diagnostics))
+	}
+	if resp.State.Raw.IsNull() {
+		return nil
+	}
+	var out secretBindingModel
+	if diags := resp.State.Get(ctx, &out); diags.HasError() {
+		t.Fatal(diagText(diags))
+	}
+	return &out
+}
+
+// TestReadShowsDriftAndDropsRemovedEntries: a file changed outside
+// Terraform reads back as it is (drift the plan shows), the secret's
+// version as the store reports it, and an entry removed outside Terraform
+// removes the binding from state.
+func TestReadShowsDriftAndDropsRemovedEntries(t *testing.T) {
+	got := readBinding(t, `{"service":{"name":"events","secrets":[{"secret":"events/other","env_key":"O"},{"secret":"events/pw","file":"secrets/moved"}]}}`)
+	if got == nil {
+		t.Fatal("a bound secret must stay in state")
+	}
+	if got.File.ValueString() != "secrets/moved" || !got.EnvKey.IsNull() || got.SecretVersion.ValueString() != "v2" || !got.ValueWO.IsNull() {
+		t.Errorf("read: file %v, env_key %v, secret_version %v, value_wo %v", got.File, got.EnvKey, got.SecretVersion, got.ValueWO)
+	}
+	got = readBinding(t, `{"service":{"name":"events","secrets":[{"secret":"events/pw","env_key":"PW"}]}}`)
+	if got == nil || got.EnvKey.ValueString() != "PW" || !got.File.IsNull() {
+		t.Errorf("a file changed into a variable must read as one: %+v", got)
+	}
+	if got := readBinding(t, `{"service":{"name":"events","secrets":[{"secret":"events/other","env_key":"O"}]}}`); got != nil {
+		t.Errorf("an entry removed outside Terraform must remove the binding: %+v", got)
+	}
+	if got := readBinding(t, `{"service":{"name":"events"}}`); got != nil {
+		t.Errorf("no secrets at all must remove the binding: %+v", got)
 	}
 }
