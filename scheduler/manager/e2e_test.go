@@ -162,3 +162,33 @@ func TestInvalidOptionsWriteNothing(t *testing.T) {
 		t.Fatal("the refused service exists")
 	}
 }
+
+// TestUpdateWithEveryKindOfProblemIsOneRefusal: an update with a bad
+// option, a disk change and a count decrease gets one error naming all
+// three, and stores nothing (the target and the history are unchanged).
+func TestUpdateWithEveryKindOfProblemIsOneRefusal(t *testing.T) {
+	h := newHarness(t, harnessOptions{agents: 1})
+	ctx := context.Background()
+	h.install("kafka", `{"brokers": {"count": 2}}`)
+	before, _ := h.mgr.GetService(ctx, "kafka")
+	svc, err := h.mgr.Service("kafka")
+	if err != nil {
+		t.Fatal(err)
+	}
+	historyBefore, _ := svc.ConfigurationHistory(ctx)
+	_, err = h.mgr.PutService(ctx, "kafka", []byte(`{"brokers": {"count": 1, "disk": 9000}, "service": {"deploy_strategy": "sideways"}}`), "")
+	var problems validation.Problems
+	if !errors.As(err, &problems) {
+		t.Fatalf("error %v is not a list of problems", err)
+	}
+	for _, want := range []string{"brokers.count", "brokers.disk", "service.deploy_strategy"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal does not name %s: %v", want, err)
+		}
+	}
+	after, _ := h.mgr.GetService(ctx, "kafka")
+	historyAfter, _ := svc.ConfigurationHistory(ctx)
+	if after.ConfigID != before.ConfigID || len(historyAfter) != len(historyBefore) {
+		t.Errorf("a refused update was stored: target %s → %s, history %d → %d entries", before.ConfigID, after.ConfigID, len(historyBefore), len(historyAfter))
+	}
+}

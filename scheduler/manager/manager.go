@@ -216,7 +216,7 @@ func (m *Manager) Services(context.Context) ([]service.ServiceSummary, error) {
 // that changes it; otherwise a *service.PreconditionFailedError.
 func (m *Manager) PutService(ctx context.Context, name string, options []byte, ifMatch string) (service.PutResult, error) {
 	name = strings.Trim(name, "/")
-	next, err := m.parse(name, options)
+	next, err := m.parse(name, options, m.running(name))
 	if err != nil {
 		return service.PutResult{}, err
 	}
@@ -250,16 +250,34 @@ func (m *Manager) PutService(ctx context.Context, name string, options []byte, i
 	return service.PutResult{Name: name, ConfigID: id, Created: true, Changed: true}, nil
 }
 
+// running is the target spec of the installed service name, nil when
+// there is none or it is failed (its update is refused anyway).
+func (m *Manager) running(name string) *spec.ServiceSpec {
+	svc, err := m.lookup(name)
+	if err != nil || svc.Failure() != "" {
+		return nil
+	}
+	current, _ := svc.Spec()
+	return &current
+}
+
 // parse turns options into a spec for the named service: every problem at
-// once, the URL's name filled in, and a different name in the options
-// refused.
-func (m *Manager) parse(name string, options []byte) (spec.ServiceSpec, error) {
+// once (with current, the running service's spec, also every change it
+// cannot take: spec.ParseUpdate), the URL's name filled in, and a
+// different name in the options refused.
+func (m *Manager) parse(name string, options []byte, current *spec.ServiceSpec) (spec.ServiceSpec, error) {
 	defaults := spec.DefaultOptions()
 	if m.cfg.DefaultsFor != nil {
 		defaults = m.cfg.DefaultsFor(name)
 	}
 	defaults.Service.Name = name
-	next, err := spec.Parse(options, defaults, m.cfg.Environment)
+	var next spec.ServiceSpec
+	var err error
+	if current != nil {
+		next, err = spec.ParseUpdate(options, defaults, m.cfg.Environment, *current)
+	} else {
+		next, err = spec.Parse(options, defaults, m.cfg.Environment)
+	}
 	var problems validation.Problems
 	if err != nil && !errors.As(err, &problems) {
 		return spec.ServiceSpec{}, err
@@ -300,7 +318,7 @@ func (m *Manager) DeleteService(ctx context.Context, name string, ifMatch string
 // the plan Update would start, built by the same code (service.PreviewUpdate).
 func (m *Manager) PreviewService(ctx context.Context, name string, options []byte) (service.Preview, error) {
 	name = strings.Trim(name, "/")
-	next, err := m.parse(name, options)
+	next, err := m.parse(name, options, m.running(name))
 	if err != nil {
 		return service.Preview{}, err
 	}
@@ -313,15 +331,16 @@ func (m *Manager) PreviewService(ctx context.Context, name string, options []byt
 			return service.Preview{}, err
 		}
 		_, id := svc.Spec()
-		brokers, notes := previewBrokers(next, up)
-		return service.Preview{Name: name, ConfigID: id, Plan: up.Plan, Brokers: brokers, Strategy: brokerStrategy(up.Plan, next.UpdateStrategy), Notes: notes}, nil
+		strategy := brokerStrategy(up.Plan, next.UpdateStrategy)
+		brokers, notes := previewBrokers(next, up, strategy)
+		return service.Preview{Name: name, ConfigID: id, Plan: up.Plan, Brokers: brokers, Strategy: strategy, Notes: notes}, nil
 	}
 	deploy, err := plan.NewDeploy(next, nil)
 	if err != nil {
 		return service.Preview{}, fmt.Errorf("building the deploy plan: %w", err)
 	}
 	up := service.UpdatePlan{Plan: deploy.Info(), Controller: -1}
-	brokers, notes := previewBrokers(next, up)
+	brokers, notes := previewBrokers(next, up, next.DeployStrategy)
 	return service.Preview{Name: name, Install: true, Plan: up.Plan, Brokers: brokers, Strategy: next.DeployStrategy, Notes: notes}, nil
 }
 

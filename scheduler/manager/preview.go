@@ -18,7 +18,7 @@ import (
 // the reconfigure step's position; every other broker is left alone (none,
 // order 0). The changed settings behind each action come from the update's
 // classification (rollout.Classify).
-func previewBrokers(next spec.ServiceSpec, up service.UpdatePlan) ([]service.BrokerPreview, []string) {
+func previewBrokers(next spec.ServiceSpec, up service.UpdatePlan, strategy string) ([]service.BrokerPreview, []string) {
 	steps := plan.PlannedSteps(up.Plan)
 	byBroker := map[int]plan.PlannedStep{}
 	reconfigureOrder := 0
@@ -62,7 +62,11 @@ func previewBrokers(next spec.ServiceSpec, up service.UpdatePlan) ([]service.Bro
 		default:
 			notes = append(notes, fmt.Sprintf("broker %d is the active controller: it restarts last", up.Controller))
 		}
-		notes = append(notes, fmt.Sprintf("brokers restart with the %s update strategy, one step at a time as the strategy allows, each waiting until no partition would fall below min.insync.replicas and, after its relaunch, until it is back in the ISR", next.UpdateStrategy))
+		if !up.Rolling {
+			notes = append(notes, fmt.Sprintf("a deploy or an earlier update is still under way, so this update runs as a deploy plan with the %s deploy strategy: every broker not running the new configuration relaunches, each stop through the restart gate", strategy))
+		} else {
+			notes = append(notes, fmt.Sprintf("brokers restart with the %s update strategy, one broker stopped at a time, each stop waiting until no partition would fall below min.insync.replicas and every other broker is back, and each relaunch until it is back in the ISR", strategy))
+		}
 	}
 	return out, notes
 }

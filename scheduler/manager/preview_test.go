@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
@@ -38,7 +39,7 @@ func rolloutOf(t *testing.T, current, next spec.ServiceSpec, controller int) ser
 	if err != nil {
 		t.Fatal(err)
 	}
-	return service.UpdatePlan{Plan: p.Info(), Update: u, Controller: controller}
+	return service.UpdatePlan{Plan: p.Info(), Update: u, Controller: controller, Rolling: true}
 }
 
 // TestPreviewBrokersEqualThePlan: for every step of the plan, the preview
@@ -62,7 +63,7 @@ func TestPreviewBrokersEqualThePlan(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			next := previewSpec(t, c.next)
 			up := rolloutOf(t, current, next, 1)
-			brokers, _ := previewBrokers(next, up)
+			brokers, _ := previewBrokers(next, up, next.UpdateStrategy)
 			for _, st := range plan.PlannedSteps(up.Plan) {
 				if st.Broker < 0 {
 					continue
@@ -89,8 +90,26 @@ func TestPreviewBrokersOfAnInstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	brokers, _ := previewBrokers(next, service.UpdatePlan{Plan: p.Info(), Controller: -1})
+	brokers, _ := previewBrokers(next, service.UpdatePlan{Plan: p.Info(), Controller: -1}, next.DeployStrategy)
 	if len(brokers) != 2 || brokers[0].Action != "launch" || brokers[1].Action != "launch" || brokers[1].Order != 2 {
 		t.Fatalf("brokers = %+v", brokers)
+	}
+}
+
+// TestPreviewNotesNameTheStrategyThatRuns: a rolling update's notes name
+// the update strategy; an update that falls back to a plain deploy plan
+// (a deploy still under way) says so and names the deploy strategy.
+func TestPreviewNotesNameTheStrategyThatRuns(t *testing.T) {
+	current := previewSpec(t, `{"brokers":{"count":3,"mem":2048},"service":{"update_strategy":"serial-canary","deploy_strategy":"parallel"}}`)
+	next := previewSpec(t, `{"brokers":{"count":3,"mem":3000},"service":{"update_strategy":"serial-canary","deploy_strategy":"parallel"}}`)
+	up := rolloutOf(t, current, next, 1)
+	_, notes := previewBrokers(next, up, "serial-canary")
+	if text := strings.Join(notes, "\n"); !strings.Contains(text, "serial-canary update strategy") || strings.Contains(text, "deploy plan") {
+		t.Errorf("rolling notes:\n%s", text)
+	}
+	up.Rolling = false
+	_, notes = previewBrokers(next, up, "parallel")
+	if text := strings.Join(notes, "\n"); !strings.Contains(text, "still under way") || !strings.Contains(text, "parallel deploy strategy") {
+		t.Errorf("fallback notes:\n%s", text)
 	}
 }

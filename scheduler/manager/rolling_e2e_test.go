@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -192,6 +193,23 @@ func TestRollingUpdateOnLocalMesos(t *testing.T) {
 	if c := configs["max.connections"]; c.Value == nil || *c.Value != "1000" || c.Source != "DYNAMIC_DEFAULT_BROKER_CONFIG" {
 		t.Errorf("DescribeConfigs shows max.connections %+v, want 1000 cluster-wide", c)
 	}
+
+	// Count 3 → 4: broker 3 launches on the spare agent, no other task
+	// restarts.
+	const grow = `{"brokers": {"count": 4, "mem": 640}, "service": {"placement_strategy": "NODE"}, "kafka": {"server_properties": {"max.connections": "1000"}}}`
+	if _, err := h.mgr.PutService(ctx, "kafka", []byte(grow), ""); err != nil {
+		t.Fatal(err)
+	}
+	h.waitDeployed("kafka", time.Minute)
+	grown := podTasks(t, svc)
+	for id := range 3 {
+		if grown[id].ID != after[id].ID {
+			t.Errorf("broker %d was restarted (task %s → %s) by a count increase", id, after[id].ID, grown[id].ID)
+		}
+	}
+	if grown[3].State != "RUNNING" {
+		t.Errorf("broker 3 after the count increase: %+v", grown[3])
+	}
 }
 
 // eventLog records the service log messages that carry a pod.
@@ -250,16 +268,18 @@ func readAll(t *testing.T, ctx context.Context, brokers []string, topic string, 
 }
 
 // TestRollWaitsForABrokerKilledOutOfBand: one broker's process is killed
-// just before an update (its partitions under-replicated). The scheduler
+// just before an update (its partitions under-replicated), and the update
+// strategy is parallel, so every step may start at once. The scheduler
 // never stops a healthy broker while another is down or out of the ISR:
-// it relaunches the down broker, a step that would stop another waits with
-// a message naming the blocking partitions, and the roll then completes,
-// with every record readable. At no moment are two brokers down.
+// it relaunches the down broker, the steps that would stop another wait
+// with a message naming the blocking partitions, and the roll then
+// completes one broker at a time, with every record readable. At no moment
+// are two brokers down.
 func TestRollWaitsForABrokerKilledOutOfBand(t *testing.T) {
 	h := newHarness(t, harnessOptions{agents: 3})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	h.install("kafka", threeBrokersOnDistinctAgents)
+	h.install("kafka", `{"brokers": {"count": 3}, "service": {"placement_strategy": "NODE", "update_strategy": "parallel"}}`)
 	h.waitDeployed("kafka", 90*time.Second)
 	svc, err := h.mgr.Service("kafka")
 	if err != nil {
@@ -290,16 +310,16 @@ func TestRollWaitsForABrokerKilledOutOfBand(t *testing.T) {
 	producer.Close()
 	before := podTasks(t, svc)
 
-	// Broker 0 dies out of band (its process killed), then the update.
-	victim := before[0]
-	if err := h.mesos.KillTaskProcess(victim.ID); err != nil {
-		t.Fatalf("killing broker 0's process: %v", err)
+	// Broker 1 dies out of band (its process killed), then the update.
+	victim := before[1]
+	if err := h.killTaskProcessGroup(victim.ID); err != nil {
+		t.Fatalf("killing broker 1's process: %v", err)
 	}
-	h.waitFor("broker 0 to be seen down", 30*time.Second, func() (bool, string) {
-		task := podTasks(t, svc)[0]
+	h.waitFor("broker 1 to be seen down", 30*time.Second, func() (bool, string) {
+		task := podTasks(t, svc)[1]
 		return task.ID != victim.ID || task.State != "RUNNING", task.State
 	})
-	const memChange = `{"brokers": {"count": 3, "mem": 640}, "service": {"placement_strategy": "NODE"}}`
+	const memChange = `{"brokers": {"count": 3, "mem": 640}, "service": {"placement_strategy": "NODE", "update_strategy": "parallel"}}`
 	if _, err := h.mgr.PutService(ctx, "kafka", []byte(memChange), ""); err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +353,7 @@ func TestRollWaitsForABrokerKilledOutOfBand(t *testing.T) {
 		return d.Status == plan.Complete && restarted == 3, planSummary(d.Plan)
 	})
 	if sawBlocked == "" {
-		t.Errorf("no step said it waited for partitions of topic guarded while broker 0 was down")
+		t.Errorf("no step said it waited for partitions of topic guarded while broker 1 was down")
 	}
 	t.Logf("a blocked step said: %s", sawBlocked)
 	for id := range 3 {
@@ -343,4 +363,18 @@ func TestRollWaitsForABrokerKilledOutOfBand(t *testing.T) {
 		}
 	}
 	readAll(t, ctx, ep.Address, "guarded", records)
+}
+
+// killTaskProcessGroup SIGKILLs the process group of a running task in the
+// local Mesos, as an operator's kill -9 or the kernel's OOM killer would:
+// Mesos did not ask for it.
+func (h *harness) killTaskProcessGroup(taskID string) error {
+	for _, a := range h.mesos.Snapshot().Agents {
+		for _, task := range a.Local.Tasks {
+			if task.TaskID == taskID && task.PID > 0 {
+				return syscall.Kill(-task.PID, syscall.SIGKILL)
+			}
+		}
+	}
+	return fmt.Errorf("task %s has no running process in the local Mesos", taskID)
 }

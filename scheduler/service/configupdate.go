@@ -152,7 +152,7 @@ func (s *Service) PreviewUpdate(ctx context.Context, next spec.ServiceSpec) (Upd
 	if err != nil {
 		return UpdatePlan{}, err
 	}
-	return UpdatePlan{Plan: p.Info(), Update: u, Controller: controller}, nil
+	return UpdatePlan{Plan: p.Info(), Update: u, Controller: controller, Rolling: rollable(v.spec, v.podStates)}, nil
 }
 
 // previewController asks Kafka for the active controller, -1 when it does

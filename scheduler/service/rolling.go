@@ -129,6 +129,10 @@ type UpdatePlan struct {
 	// Controller is the active controller's broker id, -1 when Kafka did
 	// not answer or no broker restarts.
 	Controller int
+	// Rolling is true when the plan rolls the update broker by broker
+	// (plan.WithRollout); false when a deploy or an earlier update is
+	// still under way and the plan is a plain deploy plan.
+	Rolling bool
 }
 
 // restarts reports whether any broker of u restarts.

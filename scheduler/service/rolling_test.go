@@ -374,3 +374,38 @@ func TestRestartPodGoesThroughTheGateUnlessForced(t *testing.T) {
 		t.Error("restarting a pod the service does not have succeeded")
 	}
 }
+
+// TestParallelUpdateStopsOneBrokerAtATime: with a parallel update strategy
+// and a Kafka that finds every stop safe (its metadata lagging the
+// scheduler's own kills), the gate still stops one broker at a time: the
+// others wait, saying which broker is not back, until it is in the ISR.
+func TestParallelUpdateStopsOneBrokerAtATime(t *testing.T) {
+	f, launches := deployThree(t, `{"brokers": {"count": 3}, "service": {"update_strategy": "parallel"}}`)
+	next := changed(t, f, func(o *spec.Options) { o.Brokers.Heap.Size += 64 })
+	if _, _, err := f.svc.Update(f.ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	first := f.waitCalls(scheduler.Call_KILL, 1)[0].GetKill().TaskID.Value
+	waiting := func() string {
+		for _, st := range brokerPhase(f.deployPlan()).Steps {
+			if strings.Contains(st.Message, "is being stopped") || strings.Contains(st.Message, "is down") {
+				return st.Message
+			}
+		}
+		return ""
+	}
+	f.waitFor("the other steps to wait for the stopped broker", func() (bool, string) { return waiting() != "", planText(f.deployPlan()) })
+	if n := len(f.master.Calls(scheduler.Call_KILL)); n != 1 {
+		t.Fatalf("%d KILLs: a parallel update stopped a second broker while %s was stopping", n, first)
+	}
+	var stopped servicetest.Launch
+	for _, l := range launches {
+		if l.TaskID() == first {
+			stopped = l
+		}
+	}
+	f.update(servicetest.Status(stopped.TaskID(), stopped.AgentID(), mesos.TASK_KILLED, false))
+	f.send(f.master.ReservedOffer(stopped))
+	f.running(f.launches(4)[3])
+	f.waitCalls(scheduler.Call_KILL, 2)
+}

@@ -473,3 +473,31 @@ func BenchmarkPodConfigHash(b *testing.B) {
 		s.PodConfigHash()
 	}
 }
+
+// TestParseUpdateReportsEveryProblemAtOnce: a bad option, a value that
+// does not decode, a disk change and a count decrease in one request give
+// one list naming all of them; an option that did not decode is not judged
+// for the update a second time.
+func TestParseUpdateReportsEveryProblemAtOnce(t *testing.T) {
+	current := mustParse(t, `{"service":{"name":"kafka"},"brokers":{"count":3,"disk":5000}}`)
+	defaults := DefaultOptions()
+	defaults.Service.Name = "kafka"
+	body := `{"brokers":{"count":2,"disk":6000,"mem":"lots"},"service":{"deploy_strategy":"sideways"}}`
+	_, err := ParseUpdate([]byte(body), defaults, Environment{ZookeeperConnect: "zk-1:2181"}, current)
+	var problems validation.Problems
+	if !errors.As(err, &problems) {
+		t.Fatalf("error %v is not a list of problems", err)
+	}
+	fields := map[string]int{}
+	for _, p := range problems {
+		fields[p.Field]++
+	}
+	for _, want := range []string{"brokers.count", "brokers.disk", "brokers.mem", "service.deploy_strategy"} {
+		if fields[want] != 1 {
+			t.Errorf("problems name %s %d times, want once: %v", want, fields[want], fmtProblems(problems))
+		}
+	}
+	if _, err := ParseUpdate([]byte(`{"brokers":{"count":4,"disk":5000}}`), defaults, Environment{ZookeeperConnect: "zk-1:2181"}, current); err != nil {
+		t.Errorf("a valid update was refused: %v", err)
+	}
+}

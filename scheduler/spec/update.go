@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"strconv"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/placement"
@@ -26,8 +27,52 @@ import (
 // settings roll through the brokers; a new placement_constraint applies to
 // new and replaced brokers only.
 func ValidateUpdate(old, next ServiceSpec) validation.Problems {
+	ps := validateOptionsUpdate(old, next.Options, nil)
+	if was, now := old.Placement.References(placement.FieldZone), next.Placement.References(placement.FieldZone); was != now {
+		rule := "cannot start referring to @zone after install: brokers were placed without zones and have no broker.rack"
+		if was {
+			rule = "cannot stop referring to @zone after install: brokers' broker.rack comes from their zone"
+		}
+		ps.Add("service.placement_constraint", next.Options.Service.PlacementConstraint, rule)
+	}
+	return ps
+}
+
+// ParseUpdate is Parse for an update of the running service current: the
+// error lists, in one validation.Problems, every problem of the options
+// (decoding, validation) and every change current cannot take
+// (ValidateUpdate), so that one answer shows a bad option and a disk change
+// together. Options that failed to decode are not judged for the update.
+func ParseUpdate(data []byte, defaults Options, env Environment, current ServiceSpec) (ServiceSpec, error) {
+	next, err := Parse(data, defaults, env)
+	var problems validation.Problems
+	switch {
+	case err == nil:
+		if err := ValidateUpdate(current, next).Err(); err != nil {
+			return ServiceSpec{}, err
+		}
+		return next, nil
+	case !errors.As(err, &problems):
+		return ServiceSpec{}, err
+	}
+	opts, decodeProblems := DecodeOptions(data, defaults)
+	bad := map[string]bool{}
+	for _, p := range decodeProblems {
+		bad[p.Field] = true
+	}
+	if bad["options"] {
+		return ServiceSpec{}, problems
+	}
+	problems.Merge("", validateOptionsUpdate(current, opts, bad))
+	return ServiceSpec{}, problems
+}
+
+// validateOptionsUpdate is ValidateUpdate's rules on the options alone
+// (all but the @zone rule, which needs the parsed placement); fields in
+// skip are not judged.
+func validateOptionsUpdate(old ServiceSpec, n Options, skip map[string]bool) validation.Problems {
 	var ps validation.Problems
-	o, n := old.Options, next.Options
+	o := old.Options
 	fixedString(&ps, "service.name", o.Service.Name, n.Service.Name)
 	fixedString(&ps, "service.user", o.Service.User, n.Service.User)
 	fixedString(&ps, "service.region", o.Service.Region, n.Service.Region)
@@ -49,14 +94,13 @@ func ValidateUpdate(old, next ServiceSpec) validation.Problems {
 			"cannot change after install (was "+strconv.Quote(o.Brokers.DiskPath)+"): persistent volumes cannot move")
 	}
 	fixedString(&ps, "kafka.kafka_zookeeper_uri", o.Kafka.KafkaZookeeperURI, n.Kafka.KafkaZookeeperURI)
-	if was, now := old.Placement.References(placement.FieldZone), next.Placement.References(placement.FieldZone); was != now {
-		rule := "cannot start referring to @zone after install: brokers were placed without zones and have no broker.rack"
-		if was {
-			rule = "cannot stop referring to @zone after install: brokers' broker.rack comes from their zone"
+	var kept validation.Problems
+	for _, p := range ps {
+		if !skip[p.Field] {
+			kept = append(kept, p)
 		}
-		ps.Add("service.placement_constraint", n.Service.PlacementConstraint, rule)
 	}
-	return ps
+	return kept
 }
 
 func fixedString(ps *validation.Problems, field, was, now string) {
