@@ -403,3 +403,10 @@ func TestReadShowsDriftAndDropsRemovedEntries(t *testing.T) {
 		t.Errorf("no secrets at all must remove the binding: %+v", got)
 	}
 }
+
+func TestShortSecretChanges(t *testing.T) {
+	got := shortSecretChanges([]string{`service.secrets: [{"secret":"a","file":"x"}] → [{"secret":"a","file":"y"}]`, "secret:a: v1 → v2", "brokers.mem: 1 → 2"})
+	if want := []string{"service.secrets", "secret:a: v1 → v2", "brokers.mem: 1 → 2"}; !slices.Equal(got, want) {
+		t.Errorf("got %v", got)
+	}
+}

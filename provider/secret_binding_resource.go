@@ -220,12 +220,7 @@ func (r *secretBindingResource) ModifyPlan(ctx context.Context, req resource.Mod
 		if !req.State.Raw.IsNull() {
 			var state secretBindingModel
 			resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-			detail := fmt.Sprintf("The apply removes secret %s from the options of cluster %s, which rolls the brokers (%s goes away on their restart).",
-				state.Path.ValueString(), state.Cluster.ValueString(), state.entry().target())
-			if state.owned() {
-				detail += " The binding wrote the secret, so the apply then deletes it from the secret store."
-			}
-			resp.Diagnostics.AddWarning("Removing secret binding "+state.ID.ValueString(), detail)
+			r.warnRemoval(ctx, state, &resp.Diagnostics)
 		}
 		return
 	}
@@ -242,10 +237,17 @@ func (r *secretBindingResource) ModifyPlan(ctx context.Context, req resource.Mod
 	}
 	client := r.plannedClient()
 
+	previewable := client != nil && known(plan.Path) && known(plan.Cluster) && known(plan.File) == !plan.File.IsNull() &&
+		known(plan.EnvKey) == !plan.EnvKey.IsNull()
 	if req.State.Raw.IsNull() {
 		plan.SecretVersion = types.StringUnknown()
 		if config.ValueWO.IsNull() && client != nil && known(plan.Path) {
 			r.checkSecretExists(ctx, client, plan.Path.ValueString(), &resp.Diagnostics)
+		}
+		if previewable && !resp.Diagnostics.HasError() {
+			e := plan.entry()
+			previewEntryChange(ctx, client, plan.Cluster.ValueString(), e.Secret, "adds secret "+e.Secret+" as "+e.target(), !config.ValueWO.IsNull(),
+				func(o serviceOptions) (bool, error) { return o.setEntry(e) }, &resp.Diagnostics)
 		}
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
@@ -272,8 +274,40 @@ func (r *secretBindingResource) ModifyPlan(ctx context.Context, req resource.Mod
 		case w != writeNone:
 			plan.SecretVersion = types.StringUnknown()
 		}
+		if w := writeNeeded(state, plan, written); w != writeNone && w != writeDrift && !config.ValueWO.IsNull() {
+			warnValueWrite(ctx, client, plan, w, &resp.Diagnostics)
+		}
+		if e := plan.entry(); previewable && e != state.entry() {
+			previewEntryChange(ctx, client, plan.Cluster.ValueString(), e.Secret, "delivers secret "+e.Secret+" as "+e.target()+" instead of "+state.entry().target(), false,
+				func(o serviceOptions) (bool, error) { return o.setEntry(e) }, &resp.Diagnostics)
+		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// warnRemoval says what a destroy does: the brokers roll without the
+// secret (in the order the scheduler's preview gives, when it can be
+// asked), and a secret the binding wrote is deleted.
+func (r *secretBindingResource) warnRemoval(ctx context.Context, state secretBindingModel, diags *diag.Diagnostics) {
+	e := state.entry()
+	deleted := ""
+	if state.owned() {
+		deleted = " The binding wrote the secret, so the apply then deletes it from the secret store."
+	}
+	if c := r.plannedClient(); c != nil {
+		var preview diag.Diagnostics
+		previewEntryChange(ctx, c, state.Cluster.ValueString(), e.Secret, "removes secret "+e.Secret+" ("+e.target()+")", false,
+			func(o serviceOptions) (bool, error) { return o.removeEntry(e.Secret) }, &preview)
+		if len(preview) > 0 && !preview.HasError() {
+			for _, d := range preview {
+				diags.AddWarning(d.Summary(), d.Detail()+deleted)
+			}
+			return
+		}
+	}
+	diags.AddWarning("Removing secret binding "+state.ID.ValueString(),
+		fmt.Sprintf("The apply removes secret %s from the options of cluster %s, which rolls the brokers (%s goes away on their restart).%s",
+			e.Secret, state.Cluster.ValueString(), e.target(), deleted))
 }
 
 // plannedClient is the client when the endpoint is known at plan time.
