@@ -155,6 +155,25 @@ func TestAccSecretBindingLifecycle(t *testing.T) {
 		t.Errorf("the plan after apply must be empty:\n%s", out)
 	}
 
+	// What only the scheduler knows is refused at plan through its
+	// preview: a binary secret (written outside Terraform) cannot be an
+	// environment variable.
+	if _, err := c.PutSecret(ctx, name+"/bin", []byte{0xff, 0, 1}, api.SecretPutOptions{Binary: true}); err != nil {
+		t.Fatal(err)
+	}
+	defer c.DeleteSecret(context.Background(), name+"/bin") //nolint:errcheck
+	tf.write(secretBindingConfig(name, 1, true, false) + fmt.Sprintf(`
+resource "kafka_secret_binding" "bin_as_env" {
+  cluster = kafka_cluster.main.name
+  path    = "%s/bin"
+  env_key = "BIN"
+}
+`, name))
+	if out, code := tf.run("plan"); code == 0 || !wrapped("Error: The scheduler refuses this binding").MatchString(out) ||
+		!wrapped("deliver binary secrets as files").MatchString(out) {
+		t.Errorf("a binary secret as a variable must fail the plan with the scheduler's rule (exit %d):\n%s", code, out)
+	}
+
 	// A new value under a new version: the apply waits for the roll.
 	tf.write(secretBindingConfig(name, 2, true, false))
 	out := run(text2, "plan", "-out=bump.tfplan")
