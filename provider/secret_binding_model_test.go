@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -408,5 +409,67 @@ func TestShortSecretChanges(t *testing.T) {
 	got := shortSecretChanges([]string{`service.secrets: [{"secret":"a","file":"x"}] → [{"secret":"a","file":"y"}]`, "secret:a: v1 → v2", "brokers.mem: 1 → 2"})
 	if want := []string{"service.secrets", "secret:a: v1 → v2", "brokers.mem: 1 → 2"}; !slices.Equal(got, want) {
 		t.Errorf("got %v", got)
+	}
+}
+
+// TestUpdateThatCannotWriteKeepsTheOldVersion: when the write of a new
+// value fails, the state keeps the old value_wo_version, so that the next
+// apply tries the write again (the framework would otherwise save the
+// plan's version as if it had been written).
+func TestUpdateThatCannotWriteKeepsTheOldVersion(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == http.MethodGet && r.URL.Path == "/v1/services/events":
+			w.Write([]byte(`{"name":"events","config_id":"c1","status":"COMPLETE","options":{"service":{"secrets":[{"secret":"events/pw","env_key":"PW"}]}}}`)) //nolint:errcheck
+		case r.Method == http.MethodPut && r.URL.Path == "/v1/secrets/events/pw":
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			w.Write([]byte(`{"message":"the value is over 512 KiB"}`)) //nolint:errcheck
+		default:
+			http.Error(w, `{"message":"unexpected call"}`, http.StatusInternalServerError)
+		}
+	}))
+	defer srv.Close()
+	client, err := api.NewClient(api.ClientConfig{Endpoint: srv.URL, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &secretBindingResource{sched: &schedulerClient{Client: client, pollInterval: defaultPollInterval}}
+	ctx := context.Background()
+	var sr resource.SchemaResponse
+	r.Schema(ctx, resource.SchemaRequest{}, &sr)
+	model := func(version int64, secretVersion types.String) secretBindingModel {
+		return bindingConfig("events", "events/pw", func(m *secretBindingModel) {
+			m.ID, m.EnvKey = types.StringValue("events/events/pw"), types.StringValue("PW")
+			m.ValueWOVersion, m.Binary, m.SecretVersion = types.Int64Value(version), types.BoolValue(false), secretVersion
+			m.Timeouts = timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{
+				"create": types.StringType, "update": types.StringType, "delete": types.StringType,
+			})}
+		})
+	}
+	state, plan := model(1, types.StringValue("v1")), model(2, types.StringUnknown())
+	config := plan
+	config.ID, config.SecretVersion, config.ValueWO = types.StringNull(), types.StringNull(), types.StringValue("new value")
+	st, pl, cf := tfsdk.State{Schema: sr.Schema}, tfsdk.Plan{Schema: sr.Schema}, tfsdk.Plan{Schema: sr.Schema}
+	for _, d := range []diag.Diagnostics{st.Set(ctx, &state), pl.Set(ctx, &plan), cf.Set(ctx, &config)} {
+		if d.HasError() {
+			t.Fatal(diagText(d))
+		}
+	}
+	req := resource.UpdateRequest{State: st, Plan: pl, Config: tfsdk.Config{Schema: sr.Schema, Raw: cf.Raw}}
+	resp := resource.UpdateResponse{State: tfsdk.State{Schema: sr.Schema, Raw: pl.Raw}}
+	r.Update(ctx, req, &resp)
+	if !resp.Diagnostics.HasError() || !strings.Contains(diagText(resp.Diagnostics), "over 512 KiB") {
+		t.Fatalf("a refused write must fail the update with the scheduler's reason: %s", diagText(resp.Diagnostics))
+	}
+	if strings.Contains(diagText(resp.Diagnostics), "new value") {
+		t.Error("a diagnostic shows the value")
+	}
+	var saved secretBindingModel
+	if d := resp.State.Get(ctx, &saved); d.HasError() {
+		t.Fatal(diagText(d))
+	}
+	if saved.ValueWOVersion.ValueInt64() != 1 || saved.SecretVersion.ValueString() != "v1" {
+		t.Errorf("the state must keep value_wo_version 1 and secret_version v1, got %v and %v", saved.ValueWOVersion, saved.SecretVersion)
 	}
 }

@@ -742,14 +742,25 @@ func (r *secretBindingResource) Update(ctx context.Context, req resource.UpdateR
 		why = writeDrift
 	}
 
+	// applied is what the scheduler has taken so far: the plan's values
+	// where a step was accepted, the state's otherwise, so that a failed
+	// step is tried again by the next apply (the framework would save the
+	// plan as it is).
+	applied := plan
+	applied.File, applied.EnvKey = state.File, state.EnvKey
+	applied.ValueWOVersion, applied.Binary, applied.SecretVersion = state.ValueWOVersion, state.Binary, state.SecretVersion
+	save := func() { resp.Diagnostics.Append(resp.State.Set(ctx, &applied)...) }
+
 	var waitErr error
 	waited := ""
 	if plan.entry() != state.entry() {
 		_, changed, err := editSecrets(ctx, c, cluster, func(o serviceOptions) (bool, error) { return o.setEntry(plan.entry()) })
 		if err != nil {
 			addBindingError(&resp.Diagnostics, cluster, secretPath, "Changing", err)
+			save()
 			return
 		}
+		applied.File, applied.EnvKey = plan.File, plan.EnvKey
 		if changed {
 			waitErr, waited = r.waitRoll(ctx, c, cluster), "the roll for the new "+plan.entry().target()
 		}
@@ -759,26 +770,35 @@ func (r *secretBindingResource) Update(ctx context.Context, req resource.UpdateR
 		before, err := c.GetService(ctx, cluster)
 		if err != nil {
 			resp.Diagnostics.AddError("Cannot read the cluster", fmt.Sprintf("Reading service %s before writing secret %s: %v", cluster, secretPath, err))
+			save()
 			return
 		}
 		if _, d := r.writeSecret(ctx, c, plan, config); d.HasError() {
 			resp.Diagnostics.Append(d...)
+			save()
 			return
 		}
 		wrote = true
+		applied.ValueWOVersion, applied.Binary = plan.ValueWOVersion, plan.Binary
 		waitErr, waited = r.waitRetarget(ctx, c, cluster, before.ConfigID), "the roll for the new value of secret "+secretPath
+	} else if why == writeNone {
+		applied.ValueWOVersion, applied.Binary = plan.ValueWOVersion, plan.Binary
 	}
 	readCtx, stop := freshContext(ctx)
 	defer stop()
-	refresh := r.refreshSecret(readCtx, c, &plan, resp.Private, wrote)
+	refresh := r.refreshSecret(readCtx, c, &applied, resp.Private, wrote)
 	if waitErr == nil {
 		resp.Diagnostics.Append(refresh...)
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	save()
 	if waitErr != nil {
+		detail := "The state holds what the scheduler accepted; the scheduler goes on with the roll."
+		if why != writeNone && !wrote {
+			detail += " The new value was not written yet: the next apply writes it."
+		}
 		resp.Diagnostics.AddError("The brokers' roll did not complete",
-			fmt.Sprintf("The scheduler accepted the change of binding %s, but %s did not complete within the update timeout (%s). The state holds the change; "+
-				"the scheduler goes on with the roll. %s", plan.ID.ValueString(), waited, timeout, explainWait(readCtx, c, cluster, waitErr)))
+			fmt.Sprintf("The scheduler accepted the change of binding %s, but %s did not complete within the update timeout (%s). %s %s",
+				plan.ID.ValueString(), waited, timeout, detail, explainWait(readCtx, c, cluster, waitErr)))
 	}
 }
 
