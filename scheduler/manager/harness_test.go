@@ -17,6 +17,7 @@ import (
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/localmesos/master"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/manager"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/secrets"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
@@ -39,6 +40,7 @@ type harness struct {
 	// transport carries the scheduler's Mesos calls (nil: the default).
 	transport http.RoundTripper
 	logger    *slog.Logger
+	secrets   *secrets.Store
 }
 
 type harnessOptions struct {
@@ -50,6 +52,8 @@ type harnessOptions struct {
 	transport http.RoundTripper
 	// logger receives the scheduler's logs (nil: testLogger).
 	logger *slog.Logger
+	// secrets is the scheduler's secret store (nil: none).
+	secrets *secrets.Store
 }
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
@@ -60,7 +64,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if o.agentMB == 0 {
 		o.agentMB = 4096
 	}
-	h := &harness{t: t, dir: t.TempDir(), store: o.store, transport: o.transport, logger: o.logger}
+	h := &harness{t: t, dir: t.TempDir(), store: o.store, transport: o.transport, logger: o.logger, secrets: o.secrets}
 	if h.logger == nil {
 		h.logger = testLogger()
 	}
@@ -129,6 +133,7 @@ func (h *harness) startManager() {
 		Timing:    timing,
 		Logger:    h.logger,
 		Transport: h.transport,
+		Secrets:   h.secrets,
 	})
 	if err := h.mgr.Start(ctx); err != nil {
 		cancel()

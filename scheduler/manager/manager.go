@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/secrets"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
@@ -41,6 +42,9 @@ type Config struct {
 	Hostname    string
 	Logger      *slog.Logger
 	Timing      service.Timing
+	// Secrets is the scheduler's secret store (secrets.go); nil: the
+	// scheduler has none, and options that refer to secrets are refused.
+	Secrets *secrets.Store
 }
 
 // Manager runs the services of one scheduler.
@@ -87,6 +91,7 @@ func (m *Manager) Start(ctx context.Context) error {
 		}
 		m.start(svc)
 	}
+	m.recordAllSecretUsers(ctx)
 	return nil
 }
 
@@ -106,6 +111,7 @@ func (m *Manager) serviceConfig(key string) service.Config {
 		Logger:    m.log,
 		Timing:    m.cfg.Timing,
 		Name:      serviceName(key),
+		Secrets:   m.resolverFor(serviceName(key)),
 	}
 }
 
@@ -216,7 +222,7 @@ func (m *Manager) Services(context.Context) ([]service.ServiceSummary, error) {
 // that changes it; otherwise a *service.PreconditionFailedError.
 func (m *Manager) PutService(ctx context.Context, name string, options []byte, ifMatch string) (service.PutResult, error) {
 	name = strings.Trim(name, "/")
-	next, err := m.parse(name, options, m.running(name))
+	next, err := m.parse(ctx, name, options, m.running(name))
 	if err != nil {
 		return service.PutResult{}, err
 	}
@@ -232,6 +238,7 @@ func (m *Manager) PutService(ctx context.Context, name string, options []byte, i
 		if err != nil {
 			return service.PutResult{}, err
 		}
+		m.acceptedWithSecrets(ctx, name, next)
 		return service.PutResult{Name: name, ConfigID: id, Changed: changed}, nil
 	}
 	m.mu.Lock()
@@ -245,6 +252,7 @@ func (m *Manager) PutService(ctx context.Context, name string, options []byte, i
 		return service.PutResult{}, err
 	}
 	m.start(svc)
+	m.acceptedWithSecrets(ctx, name, next)
 	_, id := svc.Spec()
 	m.log.Info("service installed", "service", name, "config_id", id)
 	return service.PutResult{Name: name, ConfigID: id, Created: true, Changed: true}, nil
@@ -263,9 +271,10 @@ func (m *Manager) running(name string) *spec.ServiceSpec {
 
 // parse turns options into a spec for the named service: every problem at
 // once (with current, the running service's spec, also every change it
-// cannot take: spec.ParseUpdate), the URL's name filled in, and a
-// different name in the options refused.
-func (m *Manager) parse(name string, options []byte, current *spec.ServiceSpec) (spec.ServiceSpec, error) {
+// cannot take: spec.ParseUpdate), the URL's name filled in, a different
+// name in the options refused, and the versions of the secrets it uses
+// recorded (secrets.go).
+func (m *Manager) parse(ctx context.Context, name string, options []byte, current *spec.ServiceSpec) (spec.ServiceSpec, error) {
 	defaults := spec.DefaultOptions()
 	if m.cfg.DefaultsFor != nil {
 		defaults = m.cfg.DefaultsFor(name)
@@ -288,7 +297,7 @@ func (m *Manager) parse(name string, options []byte, current *spec.ServiceSpec) 
 	if len(problems) > 0 {
 		return spec.ServiceSpec{}, problems
 	}
-	return next, nil
+	return m.withSecretVersions(ctx, next)
 }
 
 // GetService describes one service.
@@ -310,6 +319,7 @@ func (m *Manager) DeleteService(ctx context.Context, name string, ifMatch string
 	if err := svc.UninstallIfMatch(ctx, ifMatch); err != nil {
 		return err
 	}
+	m.recordSecretUsers(ctx, svc.Name(), nil)
 	m.kafka.close(svc.Name())
 	return nil
 }
@@ -318,7 +328,7 @@ func (m *Manager) DeleteService(ctx context.Context, name string, ifMatch string
 // the plan Update would start, built by the same code (service.PreviewUpdate).
 func (m *Manager) PreviewService(ctx context.Context, name string, options []byte) (service.Preview, error) {
 	name = strings.Trim(name, "/")
-	next, err := m.parse(name, options, m.running(name))
+	next, err := m.parse(ctx, name, options, m.running(name))
 	if err != nil {
 		return service.Preview{}, err
 	}

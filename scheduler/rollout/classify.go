@@ -136,6 +136,12 @@ func podChanges(old, next spec.ServiceSpec) ([]Change, error) {
 			"service.health_check":      s.Options.Service.HealthCheck,
 			"kafka.kafka_zookeeper_uri": s.KafkaZookeeperURI,
 		}
+		if len(s.Options.Service.Secrets) > 0 {
+			sections["service.secrets"] = s.Options.Service.Secrets.Sorted()
+		}
+		if jmx := s.Options.Service.JMX; jmx.Enabled {
+			sections["service.jmx"] = jmx
+		}
 		for prefix, v := range sections {
 			if err := flatten(prefix, v, out); err != nil {
 				return nil, err
@@ -152,7 +158,7 @@ func podChanges(old, next spec.ServiceSpec) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	changes := diff(o, n, "")
+	changes := append(diff(o, n, ""), secretChanges(old, next)...)
 	if len(changes) == 0 && old.PodConfigHash() != next.PodConfigHash() && !kafkaSectionChanged(old, next) {
 		// The broker template changed in a way no option names (a new
 		// scheduler version's template): the brokers must still roll.
@@ -266,4 +272,28 @@ func flattenTree(prefix string, v any, out map[string]string) {
 		data, _ := json.Marshal(t)
 		out[prefix] = string(data)
 	}
+}
+
+// SecretField is the field of a change of a used secret's version:
+// "secret:<path>", with the old and new versions (never a value).
+func SecretField(path string) string { return "secret:" + path }
+
+// secretChanges lists the secrets whose delivered version changes: a new
+// version of a secret the brokers use, or a secret they start or stop
+// using. Each restarts the brokers that use it.
+func secretChanges(old, next spec.ServiceSpec) []Change {
+	versions := func(s spec.ServiceSpec) map[string]string {
+		out := map[string]string{}
+		for _, p := range s.SecretPaths() {
+			out[p] = s.SecretVersions[p]
+		}
+		return out
+	}
+	o, n := versions(old), versions(next)
+	var out []Change
+	for _, c := range diff(o, n, "") {
+		c.Field = SecretField(c.Field)
+		out = append(out, c)
+	}
+	return out
 }

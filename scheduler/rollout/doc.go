@@ -9,7 +9,9 @@
 //   - Launch: the broker is new (the count grew); no other broker restarts;
 //   - Restart: something the running broker cannot pick up changed: its
 //     resources (cpus, mem), heap, port, the distribution or Java URIs,
-//     checks, kill grace period, the broker environment, or a Kafka
+//     checks, kill grace period, the broker environment, the secrets it
+//     receives (service.secrets, service.jmx) or the version of one of
+//     them (field "secret:<path>", old and new version), or a Kafka
 //     property whose dynamic update mode is read-only or per-broker;
 //   - Reconfigure: only Kafka properties that Kafka can change on a running
 //     cluster, cluster-wide, changed. They are applied once, to the

@@ -139,3 +139,18 @@ func TestViewShowsOnlyStoredState(t *testing.T) {
 		t.Errorf("pods %+v after the launch's write failed, want none", pods)
 	}
 }
+
+// TestLaunchWithSecretsWithoutASecretStore: a service whose options bind
+// secrets, on a scheduler without a secret store, does not launch: the
+// step says why, and nothing panics.
+func TestLaunchWithSecretsWithoutASecretStore(t *testing.T) {
+	f := newFixture(t, `{"brokers": {"count": 1}, "service": {"secrets": [{"secret": "kafka/pw", "env_key": "PW"}]}}`)
+	f.offers(servicetest.NewAgent(1))
+	if accepts := f.master.Calls(scheduler.Call_ACCEPT); len(accepts) != 0 {
+		t.Fatalf("ACCEPT sent for a launch whose secrets could not be resolved: %v", accepts)
+	}
+	f.waitSteps(plan.Pending)
+	if msg := f.deployPlan().Phases[0].Steps[0].Message; !strings.Contains(msg, "this scheduler has no secret store") || !strings.Contains(msg, "delivering the secrets of kafka-0") {
+		t.Errorf("step message %q does not say the secrets cannot be delivered", msg)
+	}
+}

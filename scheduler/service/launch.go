@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/gogo/protobuf/jsonpb"
@@ -19,8 +20,9 @@ import (
 // the write the ACCEPT waits for. The decision is where and on what: the
 // model takes the launch at once, so that the rest of the cycle sees it
 // (placement, what is left of the agent). The write assembles the task
-// (package taskinfo: the rendered server.properties, the TaskInfo and its
-// encoding, pure work done outside the lock) and stores the task record
+// (package taskinfo: the rendered server.properties, the secrets resolved
+// through Config.Secrets, the TaskInfo and its encoding without the
+// secrets' data, all done outside the lock) and stores the task record
 // with it: a scheduler that stops right after still knows the task and its
 // reservations. Only then is the LAUNCH_GROUP added to the agent's
 // operations; when the write fails, the launch is taken back and the
@@ -54,7 +56,7 @@ func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers
 	s.deploy.Prepared(step.Pod)
 	s.deploy.Launched(step.Pod, taskID)
 
-	sp, frameworkID := s.spec, s.frameworkID
+	sp, frameworkID, resolve := s.spec, s.frameworkID, s.cfg.Secrets
 	var assembled struct {
 		info     mesos.TaskInfo
 		executor mesos.ExecutorInfo
@@ -66,11 +68,19 @@ func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers
 		if err != nil {
 			return fmt.Errorf("completing the launch of %s: %w", step.Pod, err)
 		}
-		info, executor := taskinfo.Build(taskinfo.Launch{
+		resolved, err := resolveSecrets(ctx, resolve, sp, task.Secrets)
+		if err != nil {
+			return &secretsError{fmt.Errorf("delivering the secrets of %s: %w", step.Pod, err)}
+		}
+		built := taskinfo.BuildTask(taskinfo.Launch{
 			Task: task, TaskID: taskID, ExecutorID: executorID,
 			FrameworkID: frameworkID, ConfigID: record.ConfigID, Match: match,
+			Secrets: resolved,
 		})
-		js, err := (&jsonpb.Marshaler{}).MarshalToString(&info)
+		info, executor := built.Info, built.Executor
+		// The record keeps, and the API shows, the TaskInfo without the
+		// secrets' data.
+		js, err := (&jsonpb.Marshaler{}).MarshalToString(&built.Stored)
 		if err != nil {
 			return fmt.Errorf("encoding the TaskInfo of %s: %w", taskID, err)
 		}
@@ -94,7 +104,11 @@ func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers
 				delete(s.pods, i)
 			}
 			s.deploy.Pending(step.Pod)
-			s.deploy.Explain(step.Pod, fmt.Sprintf("the launch on %s was not sent because storing its task failed (%v); it is tried again with the next offers", match.Offer.Hostname, err))
+			why := fmt.Sprintf("storing its task failed (%v)", err)
+			if se := (*secretsError)(nil); errors.As(err, &se) {
+				why = se.Error()
+			}
+			s.deploy.Explain(step.Pod, fmt.Sprintf("the launch on %s was not sent: %s; it is tried again with the next offers", match.Offer.Hostname, why))
 			g.failed = true
 			return effects{}
 		}

@@ -46,6 +46,10 @@ type Config struct {
 	// rolling update's checks (rolling.go); nil: Kafka is never reachable,
 	// so a restart with the safety check on waits.
 	Kafka KafkaProvider
+	// Secrets resolves the secrets the brokers receive (secrets.go); nil
+	// means the scheduler has no secret store, and a launch with secrets
+	// fails with a step message saying so.
+	Secrets SecretResolver
 	// Name is the service's name as its state key says it (the manager
 	// knows it); it is used when the stored name is missing.
 	Name string

@@ -201,7 +201,7 @@ func unknownRule(path, key string, fields map[string]reflect.Type, suggest bool)
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	if len(names) > 12 {
+	if len(names) > 24 {
 		return fmt.Sprintf("unknown option in %s; see the documentation for the %d options it takes", section, len(names))
 	}
 	return fmt.Sprintf("unknown option in %s; it takes: %s", section, strings.Join(names, ", "))

@@ -53,6 +53,11 @@ type ServiceOptions struct {
 	Region         string                `json:"region"`
 	ReadinessCheck ReadinessCheckOptions `json:"readiness_check"`
 	HealthCheck    HealthCheckOptions    `json:"health_check"`
+	// Secrets are delivered to every broker, each as a file in the sandbox
+	// or an environment variable (secrets.go).
+	Secrets SecretBindings `json:"secrets"`
+	// JMX is DC/OS Kafka's Secure JMX (secrets.go).
+	JMX JMXOptions `json:"jmx"`
 }
 
 // ReadinessCheckOptions is `service.readiness_check`: how often the
@@ -157,6 +162,8 @@ func DefaultOptions() Options {
 				GracePeriodSeconds: 30, MaxConsecutiveFailures: 3,
 				TopicPrefix: "KafkaHealthCheck",
 			},
+			Secrets: SecretBindings{},
+			JMX:     DefaultJMX(),
 		},
 		Brokers: BrokerOptions{
 			Count: 3, CPUs: 1, Mem: 2048, Heap: HeapOptions{Size: 512},

@@ -92,6 +92,10 @@ type BrokerTask struct {
 	HealthCheck     *HealthCheck
 	KillGracePeriod time.Duration
 
+	// Secrets are the secrets the task receives (service.secrets and the
+	// JMX files), without values: the launch resolves them.
+	Secrets []SecretDelivery
+
 	// ConfigHash is the spec's PodConfigHash; label the task with it.
 	ConfigHash string
 }
@@ -173,7 +177,7 @@ func (s ServiceSpec) Broker(i int) (BrokerTask, error) {
 			EnvVersionPath:      b.KafkaVersionPath,
 		},
 		URIs:    []URI{{Value: b.KafkaURI, Extract: true}},
-		Command: startCommand(b),
+		Command: startCommand(b, svc.JMX),
 		ReadinessCheck: Check{
 			Command:  readinessCommand(i, b.KafkaVersionPath),
 			Interval: seconds(svc.ReadinessCheck.IntervalSeconds),
@@ -181,6 +185,7 @@ func (s ServiceSpec) Broker(i int) (BrokerTask, error) {
 			Timeout:  seconds(svc.ReadinessCheck.TimeoutSeconds),
 		},
 		KillGracePeriod: seconds(b.KillGracePeriod),
+		Secrets:         svc.Deliveries(),
 		ConfigHash:      s.PodConfigHash(),
 	}
 	if b.JavaURI != "" {
@@ -207,7 +212,7 @@ func (s ServiceSpec) Broker(i int) (BrokerTask, error) {
 // execs the distribution's kafka-server-start.sh with the file, so the
 // broker is the task's process and receives its SIGTERM. printf is a shell
 // builtin, so the pieces are never passed to an exec as arguments.
-func startCommand(b BrokerOptions) string {
+func startCommand(b BrokerOptions, jmx JMXOptions) string {
 	pieces := make([]string, ServerPropertiesChunks)
 	names := make([]string, ServerPropertiesChunks)
 	for i := range pieces {
@@ -220,6 +225,9 @@ func startCommand(b BrokerOptions) string {
 		"umask 077",
 		`printf '%s' ` + strings.Join(pieces, " ") + ` | base64 -d > server.properties`,
 		"unset " + strings.Join(names, " "),
+	}
+	if jmx.Enabled {
+		lines = append(lines, jmxStartLines(jmx)...)
 	}
 	if b.JavaURI != "" {
 		lines = append(lines,
@@ -314,6 +322,9 @@ func (s ServiceSpec) Launch(i int, site Site) (BrokerTask, []byte, error) {
 	t.Env[EnvBrokerPort] = strconv.Itoa(site.Port)
 	for n, c := range chunks {
 		t.Env[chunkEnv(n)] = c
+	}
+	if jmx := s.Options.Service.JMX; jmx.Enabled {
+		t.Env[EnvJMXOpts] = jmxOpts(jmx, site.Hostname)
 	}
 	if t.HealthCheck != nil {
 		host := site.ListenAddress

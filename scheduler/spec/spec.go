@@ -7,6 +7,13 @@
 // server.properties at launch time, and the config hash that tells which
 // brokers run an outdated configuration.
 //
+// Secrets (secrets.go): service.secrets and service.jmx name secrets of the
+// scheduler's store that every broker receives, as files in its sandbox or
+// environment variables; validation applies the DC/OS namespace rule and
+// the sandbox path rules. A spec carries no value, only the secrets' paths
+// and, once the scheduler accepted it, the version of each
+// (SecretVersions), which is part of PodConfigHash.
+//
 // Service names may have folders, as in DC/OS ("prod/kafka"). Each folder
 // segment is a DNS label; the whole name without slashes is at most 63
 // characters; "/" becomes "__" in the ZooKeeper node, the role and the
@@ -68,6 +75,12 @@ type ServiceSpec struct {
 	KafkaZookeeperURI string `json:"kafka_zookeeper_uri"`
 	// Options are the operator's options with every default filled in.
 	Options Options `json:"options"`
+	// SecretVersions records, for every secret the brokers use
+	// (SecretPaths), the version of it this configuration delivers. The
+	// scheduler fills it in when it accepts the configuration
+	// (WithSecretVersions); a new version of a used secret makes a new
+	// configuration, which rolls the brokers.
+	SecretVersions map[string]string `json:"secret_versions,omitempty"`
 }
 
 // Parse is the whole path from an options body to a spec: decode on top of
@@ -203,6 +216,11 @@ type podConfig struct {
 	Kafka             json.RawMessage       `json:"kafka"`
 	KafkaZookeeperURI string                `json:"kafka_zookeeper_uri"`
 	RackFromZone      bool                  `json:"rack_from_zone"`
+	// Secrets, JMX and SecretVersions are left out when unused, so that
+	// brokers launched before they existed keep their hash.
+	Secrets        SecretBindings    `json:"secrets,omitempty"`
+	JMX            *JMXOptions       `json:"jmx,omitempty"`
+	SecretVersions map[string]string `json:"secret_versions,omitempty"`
 }
 
 // PodConfigHash identifies the configuration a broker task is launched
@@ -223,6 +241,9 @@ func (s ServiceSpec) PodConfigHash() string {
 		Kafka:             kafka,
 		KafkaZookeeperURI: s.KafkaZookeeperURI,
 		RackFromZone:      s.Placement.References(placement.FieldZone),
+		Secrets:           nonEmpty(s.Options.Service.Secrets),
+		JMX:               enabledJMX(s.Options.Service.JMX),
+		SecretVersions:    s.SecretVersions,
 	})
 }
 

@@ -56,6 +56,7 @@ func (o Options) Validate() validation.Problems {
 	between(&ps, "service.isr_wait_timeout_secs", o.Service.ISRWaitTimeoutSeconds, MinISRWaitTimeoutSeconds, MaxISRWaitTimeoutSeconds, "seconds")
 	validateReadiness(&ps, o.Service.ReadinessCheck)
 	validateHealth(&ps, o.Service.HealthCheck)
+	validateSecrets(&ps, o)
 	validateBrokers(&ps, o.Brokers, o.Kafka.Effective().ReservedBrokerMaxID)
 	if placementOK && o.Brokers.Port != 0 && !constraints.AtMostOnePerHost() {
 		ps.Add("brokers.port", strconv.Itoa(o.Brokers.Port),

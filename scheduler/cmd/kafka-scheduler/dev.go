@@ -101,6 +101,7 @@ func runDevForeground(ctx context.Context, opts devOptions, stdout, stderr io.Wr
 		DefaultsFor: devDefaults(opts),
 		Hostname:    "127.0.0.1",
 		Logger:      log,
+		Secrets:     secretStore,
 	})
 	fmt.Fprintln(stdout, "kafka-scheduler dev: a local Mesos (stand-in) and the dev Kafka distribution (stand-in); not for production")
 	fmt.Fprintf(stdout, "state and sandboxes: %s\n", opts.dataDir)

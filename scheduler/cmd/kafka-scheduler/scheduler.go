@@ -73,7 +73,7 @@ func serveScheduler(ctx context.Context, m *manager.Manager, srv apiServer, log 
 	if err := m.Start(ctx); err != nil {
 		return err
 	}
-	server := newHTTPServer(httpapi.NewHandler(httpapi.Config{Backend: httpapi.ForManager(m), Token: srv.token, Logger: log, Secrets: srv.secretStore()}), apiLimits, log)
+	server := newHTTPServer(httpapi.NewHandler(httpapi.Config{Backend: httpapi.ForManager(m), Token: srv.token, Logger: log, Secrets: srv.secretStore(m)}), apiLimits, log)
 	serveErr := make(chan error, 1)
 	go func() {
 		if srv.certFile != "" {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/httpapi"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/manager"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/secrets"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
 )
@@ -150,11 +151,13 @@ func openSecretStore(ctx context.Context, store state.Store, sources []secrets.K
 	return s, nil
 }
 
-// secretStore is the API's secret store: nil (not a nil *secrets.Store
-// in an interface) when the scheduler runs without one.
-func (s apiServer) secretStore() httpapi.SecretStore {
+// secretStore is the API's secret store: the manager's, whose writes
+// re-target the services that use a secret (the manager was given the same
+// store), or nil (not a nil pointer in an interface) when the scheduler
+// runs without one.
+func (s apiServer) secretStore(m *manager.Manager) httpapi.SecretStore {
 	if s.secrets == nil {
 		return nil
 	}
-	return s.secrets
+	return m.SecretStore()
 }

@@ -77,6 +77,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Environment: spec.Environment{ZookeeperConnect: opts.zk + opts.zkRoot},
 		Hostname:    opts.hostname,
 		Logger:      log,
+		Secrets:     secretStore,
 	})
 	scheme := "http"
 	if opts.tlsCert != "" {

@@ -10,6 +10,7 @@ import (
 	mesos "github.com/mesos/mesos-go/api/v1/lib"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/localmesos/resources"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/localmesos/sandbox"
 )
 
 // The agent's checkpoints live in <WorkDir>/meta: agent.json (the agent ID),
@@ -126,7 +127,9 @@ func (a *Agent) writeState() {
 		}
 		sf := savedFramework{Info: fw.info}
 		for _, e := range fw.executors {
-			se := savedExecutor{Info: e.info, Kind: e.kind.String(), ContainerID: e.containerID, Dir: e.dir}
+			info := e.info
+			info.Command = sandbox.CommandWithoutSecretData(info.Command) // the command executor's holds the task's
+			se := savedExecutor{Info: info, Kind: e.kind.String(), ContainerID: e.containerID, Dir: e.dir}
 			for _, t := range e.tasks {
 				se.Tasks = append(se.Tasks, a.savedTask(t))
 			}
@@ -144,7 +147,9 @@ func (a *Agent) writeState() {
 
 func (a *Agent) savedTask(t *task) savedTask {
 	return savedTask{
-		Info: t.info, State: t.state, ContainerID: t.containerID, Dir: t.dir, Group: t.group,
+		// The checkpoint never holds a secret's data: tasks do not survive
+		// an agent restart, so nothing needs it back.
+		Info: sandbox.WithoutSecretData(t.info), State: t.state, ContainerID: t.containerID, Dir: t.dir, Group: t.group,
 		Pending: a.pendingUpdates(t.exec.fw.id().Value, t.info.TaskID.Value),
 	}
 }

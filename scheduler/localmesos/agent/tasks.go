@@ -486,15 +486,20 @@ func (a *Agent) prepare(t *task) {
 		taskLink = filepath.Join(execDir, "tasks", t.info.TaskID.Value)
 	}
 	ctx := a.ctx
+	container := t.info.Container
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		env, err := prepareSandbox(ctx, dir, taskLink, links, cmd, vars)
+		env, err := prepareSandbox(ctx, dir, taskLink, links, container, cmd, vars)
 		a.post(func() { a.prepared(t, env, err) })
 	}()
 }
 
-func prepareSandbox(ctx context.Context, dir, taskLink string, links [][2]string, cmd mesos.CommandInfo, vars map[string]string) ([]string, error) {
+// prepareSandbox creates the task's sandbox: its folder, the volume links,
+// the secret files (as Mesos's volume/secret isolator, before anything
+// runs), the fetched URIs, and the environment with the secret variables
+// resolved.
+func prepareSandbox(ctx context.Context, dir, taskLink string, links [][2]string, container *mesos.ContainerInfo, cmd mesos.CommandInfo, vars map[string]string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating sandbox %s: %w", dir, err)
 	}
@@ -511,6 +516,13 @@ func prepareSandbox(ctx context.Context, dir, taskLink string, links [][2]string
 		if err := sandbox.LinkVolume(dir, l[0], l[1]); err != nil {
 			return nil, err
 		}
+	}
+	files, err := sandbox.SecretFiles(container)
+	if err != nil {
+		return nil, fmt.Errorf("Failed to prepare secret volumes: %w", err)
+	}
+	if err := sandbox.WriteSecretFiles(dir, files); err != nil {
+		return nil, fmt.Errorf("Failed to prepare secret volumes: %w", err)
 	}
 	if err := sandbox.Fetch(ctx, cmd.URIs, dir); err != nil {
 		return nil, fmt.Errorf("Failed to fetch all URIs for container: %w", err)

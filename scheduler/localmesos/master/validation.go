@@ -442,7 +442,33 @@ func (m *Master) validateTaskCommon(t mesos.TaskInfo, fw *framework, a *agent) e
 			return fmt.Errorf("Task's `CommandInfo` is invalid: %v", err)
 		}
 	}
+	if err := validateSecretVolumes(t.Container); err != nil {
+		return fmt.Errorf("Task's `ContainerInfo` is invalid: %v", err)
+	}
 	return validateLimits(t)
+}
+
+// validateSecretVolumes checks the SECRET volumes of a container as Mesos'
+// volume validation does: a secret must be set and be a valid secret.
+func validateSecretVolumes(c *mesos.ContainerInfo) error {
+	for _, v := range c.GetVolumes() {
+		src := v.GetSource()
+		if src.GetType() != mesos.Volume_Source_SECRET {
+			continue
+		}
+		s := src.GetSecret()
+		switch {
+		case s == nil:
+			return errors.New("Invalid volume: 'source.secret' is not set for SECRET volume")
+		case s.Type == mesos.Secret_VALUE && s.Value == nil:
+			return errors.New("Invalid volume: Secret of type VALUE must have the 'value' field set")
+		case s.Type == mesos.Secret_REFERENCE && s.Reference == nil:
+			return errors.New("Invalid volume: Secret of type REFERENCE must have the 'reference' field set")
+		case s.Type != mesos.Secret_VALUE && s.Type != mesos.Secret_REFERENCE:
+			return errors.New("Invalid volume: Secret of type UNKNOWN is not allowed")
+		}
+	}
+	return nil
 }
 
 func validateLimits(t mesos.TaskInfo) error {

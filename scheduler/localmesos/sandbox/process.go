@@ -1,8 +1,12 @@
 // Package sandbox runs the commands of local Mesos tasks as real OS
 // processes: it fetches CommandInfo URIs into a sandbox folder (local paths,
 // file:// and http(s) URLs; archives extracted), links persistent volumes at
-// their container path, builds the environment and starts the command with a
-// shell in its own process group, so that a kill reaches every child.
+// their container path, writes secret files (SECRET volumes with VALUE
+// secrets, mode 0400, as Mesos's volume/secret isolator and default secret
+// resolver do), builds the environment (SECRET variables resolved) and
+// starts the command with a shell in its own process group, so that a kill
+// reaches every child. Secrets' data is never logged, and
+// WithoutSecretData gives the form of a TaskInfo that may be kept or shown.
 //
 // There is no isolation: tasks share the host's network, file system and
 // users. That is the deliberate limit of the local Mesos, a stand-in for
