@@ -92,7 +92,9 @@ var envKeyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // validateSecretFile checks a file path the way the scheduler does: it is
 // relative to the task's sandbox, so an absolute path or one that climbs
-// out of the sandbox with ".." is refused.
+// out of the sandbox with ".." is refused (and "." segments, as the
+// scheduler does). The scheduler's other rules (not in jmx/, not the
+// broker's own files) reach the plan through its preview.
 func validateSecretFile(file string) error {
 	switch {
 	case file == "":
@@ -104,8 +106,11 @@ func validateSecretFile(file string) error {
 		return fmt.Errorf("file %q contains a NUL byte", file)
 	}
 	for _, seg := range strings.Split(file, "/") {
-		if seg == ".." {
+		switch seg {
+		case "..":
 			return fmt.Errorf("file %q has a \"..\" segment: a secret file must stay inside the broker's sandbox; write a path below it, such as \"secrets/keystore.jks\"", file)
+		case ".":
+			return fmt.Errorf("file %q has a \".\" segment, which the scheduler refuses; write the path without it", file)
 		}
 	}
 	if strings.HasSuffix(file, "/") {

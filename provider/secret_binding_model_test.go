@@ -32,6 +32,7 @@ func TestSecretFileMustStayInTheSandbox(t *testing.T) {
 		"../keystore.jks":     `".." segment`,
 		"secrets/../../x.jks": `".." segment`,
 		"secrets/..":          `".." segment`,
+		"./ks.jks":            `"." segment`,
 		"":                    "file is empty",
 		"secrets/":            "ends with a slash",
 	} {
