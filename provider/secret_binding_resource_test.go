@@ -122,9 +122,14 @@ func TestAccSecretBindingLifecycle(t *testing.T) {
 		return out
 	}
 
-	// Apply: both bindings, each roll waited for.
+	// Apply: both bindings, each roll waited for. The provider's own log,
+	// at trace level, goes to the grep too.
 	tf.write(secretBindingConfig(name, 1, true, false))
+	providerLog := filepath.Join(tf.dir, "provider-trace.log")
+	env := tf.env
+	tf.env = append(tf.env, "TF_LOG_PROVIDER=TRACE", "TF_LOG_PATH="+providerLog)
 	run(text1, "apply", "-auto-approve")
+	tf.env = env
 	defer func() {
 		tf.env = append(tf.env, "TF_VAR_text="+text2)
 		if out, code := tf.run("destroy", "-auto-approve"); code != 0 {
@@ -301,7 +306,12 @@ resource "kafka_secret_binding" "bin_as_env" {
 	// Nowhere in terraform's output, saved plan or state.
 	state, _ := os.ReadFile(filepath.Join(tf.dir, "terraform.tfstate"))
 	backup, _ := os.ReadFile(filepath.Join(tf.dir, "terraform.tfstate.backup"))
+	traceLog, err := os.ReadFile(providerLog)
+	if err != nil || !bytes.Contains(traceLog, []byte("kafka_secret_binding")) {
+		t.Errorf("the provider's trace log must be written and name the resource (%d bytes, %v)", len(traceLog), err)
+	}
 	haystacks := map[string][]byte{
+		"the provider's trace log": traceLog,
 		"terraform output": []byte(strings.Join(seen, "\n")), "terraform.tfstate": state,
 		"terraform.tfstate.backup": backup, "saved plan (show -json)": []byte(shown),
 	}
