@@ -44,8 +44,14 @@ func nullModel(name string) clusterModel {
 // since the read-modify-write contract is what the tests check.
 type updateStandIn struct {
 	getID, getOptions string
-	put               func(n int, ifMatch string, body []byte) (status int, answer string)
-	puts              atomic.Int32
+	// getStatus is the deploy plan's status GET answers ("" is COMPLETE);
+	// a read of the deploy plan answers it once and then COMPLETE, as a
+	// roll that ends.
+	getStatus  string
+	planWaits  atomic.Int32
+	put        func(n int, ifMatch string, body []byte) (status int, answer string)
+	puts       atomic.Int32
+	getsDuring []string // the statuses GET answered, in order
 }
 
 func (s *updateStandIn) serve(t *testing.T) *api.Client {
@@ -53,8 +59,26 @@ func (s *updateStandIn) serve(t *testing.T) *api.Client {
 		w.Header().Set("Content-Type", "application/json")
 		switch {
 		case r.Method == http.MethodGet && r.URL.Path == "/v1/services/events":
+			status := s.getStatus
+			if status == "" {
+				status = "COMPLETE"
+			}
+			s.getsDuring = append(s.getsDuring, status)
 			w.Header().Set("ETag", `"`+s.getID+`"`)
-			fmt.Fprintf(w, `{"name":"events","config_id":%q,"status":"COMPLETE","options":%s}`, s.getID, s.getOptions)
+			fmt.Fprintf(w, `{"name":"events","config_id":%q,"status":%q,"options":%s}`, s.getID, status, s.getOptions)
+		case r.Method == http.MethodGet && r.URL.Path == "/service/events/v1/plans/deploy":
+			s.planWaits.Add(1)
+			status := s.getStatus
+			s.getStatus = ""
+			if status == "" {
+				status = "COMPLETE"
+			}
+			code := http.StatusOK
+			if status != "COMPLETE" {
+				code = http.StatusAccepted
+			}
+			w.WriteHeader(code)
+			fmt.Fprintf(w, `{"status":%q,"phases":[]}`, status)
 		case r.Method == http.MethodPut && r.URL.Path == "/v1/services/events":
 			body, _ := io.ReadAll(r.Body)
 			status, answer := s.put(int(s.puts.Add(1)), r.Header.Get("If-Match"), body)

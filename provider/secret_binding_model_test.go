@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -293,7 +294,7 @@ func TestEditSecretsStartsAgainAfterA412(t *testing.T) {
 		return http.StatusOK, `{"name":"events","config_id":"c3"}`
 	}
 	c := s.serve(t)
-	put, changed, err := editSecrets(context.Background(), c, "events", func(o serviceOptions) (bool, error) {
+	put, changed, err := editSecrets(context.Background(), c, "events", time.Millisecond, func(o serviceOptions) (bool, error) {
 		return o.setEntry(secretEntry{Secret: "events/pw", EnvKey: "PW"})
 	})
 	if err != nil || !changed || put.ConfigID != "c3" {
@@ -303,7 +304,7 @@ func TestEditSecretsStartsAgainAfterA412(t *testing.T) {
 		t.Errorf("If-Match = %v, want %v", ifMatches, want)
 	}
 	// An edit that changes nothing sends nothing.
-	_, changed, err = editSecrets(context.Background(), c, "events", func(serviceOptions) (bool, error) { return false, nil })
+	_, changed, err = editSecrets(context.Background(), c, "events", time.Millisecond, func(serviceOptions) (bool, error) { return false, nil })
 	if changed || err != nil || s.puts.Load() != 2 {
 		t.Errorf("a no-op edit: %v %v, %d PUTs", changed, err, s.puts.Load())
 	}
@@ -472,5 +473,25 @@ func TestUpdateThatCannotWriteKeepsTheOldVersion(t *testing.T) {
 	}
 	if saved.ValueWOVersion.ValueInt64() != 1 || saved.SecretVersion.ValueString() != "v1" {
 		t.Errorf("the state must keep value_wo_version 1 and secret_version v1, got %v and %v", saved.ValueWOVersion, saved.SecretVersion)
+	}
+}
+
+// TestEditSecretsWaitsForTheRunningRoll: options read while the cluster's
+// deploy plan still runs are not changed; the edit waits for the plan and
+// reads again, so that changes never pile onto a running roll.
+func TestEditSecretsWaitsForTheRunningRoll(t *testing.T) {
+	s := &updateStandIn{getID: "c1", getStatus: "IN_PROGRESS", getOptions: `{"service":{"name":"events"}}`}
+	s.put = func(n int, ifMatch string, body []byte) (int, string) {
+		return http.StatusOK, `{"name":"events","config_id":"c2"}`
+	}
+	c := s.serve(t)
+	_, changed, err := editSecrets(context.Background(), c, "events", time.Millisecond, func(o serviceOptions) (bool, error) {
+		return o.setEntry(secretEntry{Secret: "events/pw", EnvKey: "PW"})
+	})
+	if err != nil || !changed {
+		t.Fatalf("editSecrets: %v %v", changed, err)
+	}
+	if want := []string{"IN_PROGRESS", "COMPLETE"}; !slices.Equal(s.getsDuring, want) || s.planWaits.Load() == 0 || s.puts.Load() != 1 {
+		t.Errorf("reads saw %v, %d plan reads, %d PUTs: want a wait for the plan, a fresh read, then one PUT", s.getsDuring, s.planWaits.Load(), s.puts.Load())
 	}
 }

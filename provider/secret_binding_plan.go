@@ -20,10 +20,11 @@ import (
 // exist yet (created by the same apply) or a scheduler that cannot be
 // asked is left to the apply.
 //
-// writes is true when the apply writes the secret before the entry: the
-// scheduler's "does not exist" for it is then expected, and without other
+// missingOK is true for a create: the apply writes the secret before the
+// entry (value_wo), or the plan has warned that it must exist by then, so
+// the scheduler's "does not exist" for it is expected, and without other
 // problems the preview shows no order.
-func previewEntryChange(ctx context.Context, c *api.Client, cluster, secretPath, change string, writes bool,
+func previewEntryChange(ctx context.Context, c *api.Client, cluster, secretPath, change string, missingOK bool,
 	edit func(serviceOptions) (bool, error), diags *diag.Diagnostics) {
 	detail, err := c.GetService(ctx, cluster)
 	if err != nil || detail.Uninstalling {
@@ -50,8 +51,8 @@ func previewEntryChange(ctx context.Context, c *api.Client, cluster, secretPath,
 		}
 		refused := false
 		for _, p := range problems {
-			if writes && p.Value == secretPath && strings.Contains(p.Rule, "does not exist") {
-				continue // the apply writes it first
+			if missingOK && p.Value == secretPath && strings.Contains(p.Rule, "does not exist") {
+				continue
 			}
 			refused = true
 			diags.AddAttributeError(bindingAttribute(p.Field), "The scheduler refuses this binding",
@@ -59,8 +60,8 @@ func previewEntryChange(ctx context.Context, c *api.Client, cluster, secretPath,
 		}
 		if !refused {
 			diags.AddWarning(fmt.Sprintf("Kafka cluster %s: the apply %s and rolls the brokers", cluster, change),
-				"The apply writes the secret first, so the scheduler cannot preview the roll yet; it rolls every broker of the cluster "+
-					"through its safe rolling restart, and the apply waits for it within the binding's timeouts.")
+				fmt.Sprintf("Secret %s does not exist yet, so the scheduler cannot preview the roll; the apply rolls every broker of the cluster "+
+					"through the safe rolling restart once the secret is there, and waits for it within the binding's timeouts.", secretPath))
 		}
 		return
 	}

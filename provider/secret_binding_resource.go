@@ -246,7 +246,9 @@ func (r *secretBindingResource) ModifyPlan(ctx context.Context, req resource.Mod
 		}
 		if previewable && !resp.Diagnostics.HasError() {
 			e := plan.entry()
-			previewEntryChange(ctx, client, plan.Cluster.ValueString(), e.Secret, "adds secret "+e.Secret+" as "+e.target(), !config.ValueWO.IsNull(),
+			// A secret that does not exist yet is what the apply writes
+			// first (value_wo), or what checkSecretExists warned about.
+			previewEntryChange(ctx, client, plan.Cluster.ValueString(), e.Secret, "adds secret "+e.Secret+" as "+e.target(), true,
 				func(o serviceOptions) (bool, error) { return o.setEntry(e) }, &resp.Diagnostics)
 		}
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
@@ -260,11 +262,9 @@ func (r *secretBindingResource) ModifyPlan(ctx context.Context, req resource.Mod
 	if plan.Cluster.Equal(state.Cluster) && plan.Path.Equal(state.Path) {
 		written, diags := writtenVersion(ctx, req.Private)
 		resp.Diagnostics.Append(diags...)
+		// writeNeeded is never writeDrift without value_wo_version, which
+		// comes only with value_wo (RequiredTogether).
 		switch w := writeNeeded(state, plan, written); {
-		case w == writeDrift && config.ValueWO.IsNull():
-			resp.Diagnostics.AddAttributeWarning(path.Root("value_wo"), "Secret written outside Terraform",
-				fmt.Sprintf("Secret %s has version %s, not the version %s this binding wrote: someone wrote another value. "+
-					"value_wo is not in the configuration, so the apply leaves it.", state.Path.ValueString(), state.SecretVersion.ValueString(), written))
 		case w == writeDrift:
 			plan.SecretVersion = types.StringUnknown()
 			resp.Diagnostics.AddAttributeWarning(path.Root("value_wo"), "Secret written outside Terraform",
@@ -452,7 +452,7 @@ func (r *secretBindingResource) Create(ctx context.Context, req resource.CreateR
 		}
 	}
 
-	put, changed, err := editSecrets(ctx, c, cluster, func(o serviceOptions) (bool, error) {
+	put, changed, err := editSecrets(ctx, c, cluster, r.sched.pollInterval, func(o serviceOptions) (bool, error) {
 		if cur, found, err := o.findEntry(secretPath); err != nil {
 			return false, err
 		} else if found {
@@ -558,15 +558,28 @@ func addBindingError(diags *diag.Diagnostics, cluster, secretPath, doing string,
 // If-Match of that id; a 412 (someone changed the cluster in between) starts
 // again with the new options, a few times. changed is false when edit left
 // the options as they were (nothing is sent then).
-func editSecrets(ctx context.Context, c *api.Client, cluster string, edit func(serviceOptions) (bool, error)) (api.PutResult, bool, error) {
+//
+// A change is sent only while no roll runs: when the options read belong
+// to a deploy plan still in progress (another binding of the same apply
+// changed the cluster a moment ago, say), it waits for that plan first and
+// reads again. With If-Match of what it read, the change can never land on
+// a roll that started after the read, so the bindings of one apply roll the
+// cluster one after another instead of piling updates onto a running roll.
+func editSecrets(ctx context.Context, c *api.Client, cluster string, interval time.Duration, edit func(serviceOptions) (bool, error)) (api.PutResult, bool, error) {
 	var lastErr error
-	for attempt := 0; attempt < bindingRetries; attempt++ {
+	for attempt := 0; attempt < bindingRetries; {
 		detail, err := c.GetService(ctx, cluster)
 		if err != nil {
 			return api.PutResult{}, false, err
 		}
 		if detail.Uninstalling {
 			return api.PutResult{}, false, fmt.Errorf("cluster %s is being uninstalled", cluster)
+		}
+		if rolling(detail.Status) {
+			if err := waitRollDone(ctx, c, cluster, interval); err != nil {
+				return api.PutResult{}, false, err
+			}
+			continue
 		}
 		opts, err := decodeOptions(detail.Options)
 		if err != nil {
@@ -579,11 +592,33 @@ func editSecrets(ctx context.Context, c *api.Client, cluster string, edit func(s
 		put, err := c.PutService(ctx, cluster, opts.encode(), api.PutOptions{IfMatch: detail.ConfigID})
 		if api.IsPreconditionFailed(err) {
 			lastErr = err
+			attempt++
 			continue
 		}
 		return put, err == nil, err
 	}
 	return api.PutResult{}, false, fmt.Errorf("cluster %s changed %d times while its secrets were being edited; apply again: %w", cluster, bindingRetries, lastErr)
+}
+
+// rolling is true while a deploy plan has work going on or waiting; a
+// plan that is complete or in ERROR is not waited for (a new configuration
+// may be what repairs it).
+func rolling(s api.Status) bool {
+	return s != api.StatusComplete && s != api.StatusError && s != ""
+}
+
+// waitRollDone waits until the roll running now is over (its plan
+// complete or in ERROR), before the binding changes the cluster again.
+func waitRollDone(ctx context.Context, c *api.Client, cluster string, interval time.Duration) error {
+	_, err := c.WaitPlan(ctx, cluster, deployPlan, api.WaitOptions{Interval: interval})
+	var planErr *api.PlanError
+	if errors.As(err, &planErr) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("waiting for the roll cluster %s runs now to finish before changing its secrets: %w", cluster, err)
+	}
+	return nil
 }
 
 // waitRoll waits for the cluster's deploy plan: the roll of the brokers
@@ -754,7 +789,7 @@ func (r *secretBindingResource) Update(ctx context.Context, req resource.UpdateR
 	var waitErr error
 	waited := ""
 	if plan.entry() != state.entry() {
-		_, changed, err := editSecrets(ctx, c, cluster, func(o serviceOptions) (bool, error) { return o.setEntry(plan.entry()) })
+		_, changed, err := editSecrets(ctx, c, cluster, r.sched.pollInterval, func(o serviceOptions) (bool, error) { return o.setEntry(plan.entry()) })
 		if err != nil {
 			addBindingError(&resp.Diagnostics, cluster, secretPath, "Changing", err)
 			save()
@@ -767,7 +802,13 @@ func (r *secretBindingResource) Update(ctx context.Context, req resource.UpdateR
 	}
 	wrote := false
 	if why != writeNone && waitErr == nil {
+		// Like editSecrets: no new version onto a roll that runs now.
 		before, err := c.GetService(ctx, cluster)
+		if err == nil && rolling(before.Status) {
+			if err = waitRollDone(ctx, c, cluster, r.sched.pollInterval); err == nil {
+				before, err = c.GetService(ctx, cluster)
+			}
+		}
 		if err != nil {
 			resp.Diagnostics.AddError("Cannot read the cluster", fmt.Sprintf("Reading service %s before writing secret %s: %v", cluster, secretPath, err))
 			save()
@@ -823,7 +864,7 @@ func (r *secretBindingResource) Delete(ctx context.Context, req resource.DeleteR
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cluster, secretPath := state.Cluster.ValueString(), state.Path.ValueString()
-	_, changed, err := editSecrets(ctx, c, cluster, func(o serviceOptions) (bool, error) { return o.removeEntry(secretPath) })
+	_, changed, err := editSecrets(ctx, c, cluster, r.sched.pollInterval, func(o serviceOptions) (bool, error) { return o.removeEntry(secretPath) })
 	switch {
 	case api.IsNotFound(err):
 		// The cluster is gone, and with it the entry.

@@ -179,6 +179,19 @@ resource "kafka_secret_binding" "bin_as_env" {
 		t.Errorf("a binary secret as a variable must fail the plan with the scheduler's rule (exit %d):\n%s", code, out)
 	}
 
+	// A binding to a secret that does not exist yet, on a cluster that
+	// exists, is a warning at plan, not a refusal.
+	tf.write(secretBindingConfig(name, 1, true, false) + fmt.Sprintf(`
+resource "kafka_secret_binding" "later" {
+  cluster = kafka_cluster.main.name
+  path    = "%s/written-later"
+  env_key = "LATER"
+}
+`, name))
+	if out, code := tf.run("plan"); code != 0 || !wrapped("Warning: Secret does not exist yet").MatchString(out) || strings.Contains(out, "Error:") {
+		t.Errorf("a missing secret must be a warning at plan (exit %d):\n%s", code, out)
+	}
+
 	// A new value under a new version: the apply waits for the roll.
 	tf.write(secretBindingConfig(name, 2, true, false))
 	out := run(text2, "plan", "-out=bump.tfplan")
@@ -445,7 +458,7 @@ func secretNeedles(text1, text2 string, blob []byte) map[string][]byte {
 // and waits for the roll.
 func editThroughAPI(ctx context.Context, t *testing.T, c *api.Client, name string, edit func(serviceOptions) (bool, error)) {
 	t.Helper()
-	if _, _, err := editSecrets(ctx, c, name, edit); err != nil {
+	if _, _, err := editSecrets(ctx, c, name, 200*time.Millisecond, edit); err != nil {
 		t.Fatalf("changing the secrets of %s through the API: %v", name, err)
 	}
 	if _, err := c.WaitPlan(ctx, name, deployPlan, api.WaitOptions{Interval: 200 * time.Millisecond}); err != nil {
