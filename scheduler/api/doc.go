@@ -50,7 +50,7 @@
 //	DELETE /v1/secrets/{path}                  204; 404; 409 while a service uses it
 //
 //	Per service, DC/OS compatible, under /service/{name}
-//	GET    /v1/plans                           200 plan names
+//	GET    /v1/plans                           200 plan names (deploy, recovery)
 //	GET    /v1/plans/{plan}                    Plan: 200 COMPLETE, 202 in progress, 417 ERROR; 404
 //	POST   /v1/plans/{plan}/{command}          200 Message; 208 already done; 400 bad parameters;
 //	                                           404 unknown plan, phase, step or command
@@ -65,7 +65,13 @@
 //	                                           and the restart gate; force skips the gate and says so)
 //	PUT    /v1/brokers/{id}[?force=true]       200 [task ids] (DC/OS broker restart; a Warning header when
 //	                                           forced); 400 bad id or force value; 404;
-//	                                           501 for ?replace=true (not available yet)
+//	                                           ?replace=true replaces it instead (task ids, Warning)
+//	POST   /v1/pod/{pod}/replace               200 PodReplace (tasks + data-loss warning); 404; 409
+//	                                           (fresh reservations and an empty volume, same broker id;
+//	                                           progress in the recovery plan)
+//	POST   /v1/pod/{pod}/pause                 200 PodRestart; 400 bad body; 404 unknown pod or task; 409
+//	POST   /v1/pod/{pod}/resume                (optional body ["broker"]; relaunched in place without,
+//	                                           then with, Kafka through the recovery plan)
 //	GET    /v1/endpoints                       200 endpoint names
 //	GET    /v1/endpoints/{name}                200 Endpoint (broker) or text (zookeeper); 404
 //	GET    /v1/configurations                  200 ids

@@ -60,6 +60,15 @@ type Service interface {
 	// RestartPod restarts a pod instance in place through the deploy plan
 	// and the restart gate (skipped when force is set).
 	RestartPod(ctx context.Context, pod string, force bool) error
+	// ReplacePod marks a pod instance for replacement (fresh
+	// reservations and an empty volume, same broker id; the recovery plan
+	// relaunches it), PausePod relaunches it in place without Kafka and
+	// ResumePod with Kafka again. Each returns the pod as it was (its
+	// tasks are the ones replaced, paused or resumed); a NotFoundError for
+	// an unknown pod, ErrConflict when the service cannot do it now.
+	ReplacePod(ctx context.Context, pod string) (service.PodInstance, error)
+	PausePod(ctx context.Context, pod string) (service.PodInstance, error)
+	ResumePod(ctx context.Context, pod string) (service.PodInstance, error)
 
 	// Pods lists every pod instance with its tasks, sorted by pod index.
 	Pods(ctx context.Context) ([]service.PodInstance, error)

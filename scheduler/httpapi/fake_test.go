@@ -108,6 +108,7 @@ type fakeService struct {
 	cmdErr      error
 	cmds        []service.PlanCommand
 	restarts    []fakeRestart
+	goals       []string // "replace kafka-0", "pause kafka-0", ... (recovery_test.go)
 	pods        []service.PodInstance
 	endpoints   map[string]service.Endpoint
 	configs     map[string]json.RawMessage

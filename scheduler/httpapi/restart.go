@@ -19,7 +19,8 @@ import (
 // (?force=true skips that check, and the answer says so), the old task is
 // killed, the broker is relaunched on its own reservations and volume, and
 // the step completes when the broker is running, ready and back in the ISR.
-// Replace (new reservations and volume) is not served yet.
+// PUT /v1/brokers/{id}?replace=true replaces the broker instead
+// (recovery.go).
 func (s *server) restartRoutes(r chi.Router) {
 	r.Post("/v1/pod/{pod}/restart", s.with(s.restartPod))
 	r.Put("/v1/brokers/{id}", s.with(s.restartBroker))
@@ -50,13 +51,18 @@ func (s *server) restartPod(w http.ResponseWriter, r *http.Request, svc Service)
 // restartBroker answers the broker's task ids, as DC/OS Kafka does; a
 // forced restart says so in a Warning header, keeping the body's shape.
 func (s *server) restartBroker(w http.ResponseWriter, r *http.Request, svc Service) {
-	if r.URL.Query().Get("replace") == "true" {
-		writeError(w, http.StatusNotImplemented, "replacing a broker (?replace=true: new reservations and an empty volume) is not available yet; restart it in place without ?replace")
+	replace, err := replaceParam(r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	id, err := strconv.Atoi(pathParam(r, "id"))
 	if err != nil || id < 0 {
 		s.fail(w, r, badRequest(fmt.Sprintf("invalid broker id %q: it must be a broker id such as 0", pathParam(r, "id"))))
+		return
+	}
+	if replace {
+		s.replaceBroker(w, r, svc, id)
 		return
 	}
 	force, err := forceParam(r)

@@ -35,7 +35,7 @@ func TestRestartPodAndBroker(t *testing.T) {
 		t.Errorf("unknown broker: %v", err)
 	}
 	h := NewHandler(Config{Backend: b})
-	wantStatus(t, do(t, h, "PUT", "/service/kafka/v1/brokers/0?replace=true", "", ""), http.StatusNotImplemented)
+	wantStatus(t, do(t, h, "PUT", "/service/kafka/v1/brokers/0?replace=maybe", "", ""), http.StatusBadRequest)
 	wantStatus(t, do(t, h, "PUT", "/service/kafka/v1/brokers/x", "", ""), http.StatusBadRequest)
 	rec := do(t, h, "POST", "/service/kafka/v1/pod/kafka-0/restart?force=yes", "", "")
 	wantStatus(t, rec, http.StatusBadRequest)

@@ -74,6 +74,7 @@ func (s *server) serviceRouter() *chi.Mux {
 		s.planRoutes(r)
 		s.podRoutes(r)
 		s.restartRoutes(r)
+		s.recoveryRoutes(r)
 		s.endpointRoutes(r)
 		s.configRoutes(r)
 		s.stateRoutes(r)

@@ -17,6 +17,7 @@ import (
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/localmesos/master"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/manager"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
+	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/recovery"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/secrets"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/service"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
@@ -41,6 +42,9 @@ type harness struct {
 	transport http.RoundTripper
 	logger    *slog.Logger
 	secrets   *secrets.Store
+	// timing is the scheduler's (the package's timing unless options
+	// change it).
+	timing service.Timing
 }
 
 type harnessOptions struct {
@@ -54,6 +58,11 @@ type harnessOptions struct {
 	logger *slog.Logger
 	// secrets is the scheduler's secret store (nil: none).
 	secrets *secrets.Store
+	// launchBackoff, when set, replaces the scheduler's launch backoff;
+	// agentTimeout, when set, is how soon the local master marks a
+	// silent or disconnected agent unreachable (recovery_e2e_test.go).
+	launchBackoff *recovery.Backoff
+	agentTimeout  time.Duration
 }
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
@@ -64,7 +73,10 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if o.agentMB == 0 {
 		o.agentMB = 4096
 	}
-	h := &harness{t: t, dir: t.TempDir(), store: o.store, transport: o.transport, logger: o.logger, secrets: o.secrets}
+	h := &harness{t: t, dir: t.TempDir(), store: o.store, transport: o.transport, logger: o.logger, secrets: o.secrets, timing: timing}
+	if o.launchBackoff != nil {
+		h.timing.LaunchBackoff = *o.launchBackoff
+	}
 	if h.logger == nil {
 		h.logger = testLogger()
 	}
@@ -82,6 +94,9 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		HeartbeatInterval: 200 * time.Millisecond,
 		StatusUpdateRetry: 500 * time.Millisecond,
 		ShutdownGrace:     2 * time.Second,
+	}
+	if o.agentTimeout > 0 {
+		cfg.AgentPingTimeout, cfg.AgentReregisterTimeout = o.agentTimeout, o.agentTimeout
 	}
 	for range o.agents {
 		cfg.Agents = append(cfg.Agents, localmesos.AgentConfig{CPUs: 2, MemMB: o.agentMB, DiskMB: 12288})
@@ -130,7 +145,7 @@ func (h *harness) startManager() {
 			}
 			return o
 		},
-		Timing:    timing,
+		Timing:    h.timing,
 		Logger:    h.logger,
 		Transport: h.transport,
 		Secrets:   h.secrets,

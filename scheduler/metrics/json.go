@@ -69,6 +69,9 @@ func (m *Metrics) document() jsonDocument {
 	eachLabelled(m.taskStatus, "state", func(v string, d *dto.Metric) {
 		doc.Counters[prefixTaskStatus+v] = jsonCount{Count: dtoCount(d)}
 	})
+	eachLabelled(m.recoveries, "kind", func(v string, d *dto.Metric) {
+		doc.Counters[prefixRecovery+v] = jsonCount{Count: dtoCount(d)}
+	})
 
 	doc.Gauges[nameIsSuppressed] = jsonGauge{Value: gaugeValue(m.isSuppressed) != 0}
 	eachLabelled(m.planStatus, "plan", func(v string, d *dto.Metric) {

@@ -13,7 +13,9 @@
 // dots turned into underscores, counters suffixed with _total, the offer
 // processing timer as the summary offers_process_seconds, the dynamic metrics
 // as labelled vectors (operation_total{type}, task_status_total{state},
-// plan_status{plan}), and a constant label service="<name>" on everything.
+// plan_status{plan}, recovery_total{kind} for the recoveries started:
+// recovery.relaunch, recovery.replace), and a constant label
+// service="<name>" on everything.
 //
 // The offers.process timer keeps a sliding window of the last
 // 1028 samples (codahale's default reservoir size); the JSON
@@ -48,6 +50,7 @@ const (
 	prefixOperation     = "operation."
 	prefixTaskStatus    = "task_status."
 	prefixPlanStatus    = "plan_status."
+	prefixRecovery      = "recovery."
 )
 
 // Metrics holds one service's scheduler metrics. Create it with New.
@@ -66,6 +69,7 @@ type Metrics struct {
 	operations      *prometheus.CounterVec // label "type"
 	taskStatus      *prometheus.CounterVec // label "state"
 	planStatus      *prometheus.GaugeVec   // label "plan"
+	recoveries      *prometheus.CounterVec // label "kind"
 
 	offersProcess *timer
 }
@@ -108,6 +112,10 @@ func New(service string) *Metrics {
 			Name: "plan_status", Help: "Plan status: -1 ERROR, 0 COMPLETE, 1 WAITING/PENDING, 2 in progress (plan_status.<plan>).", ConstLabels: labels,
 		}, []string{"plan"}),
 
+		recoveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "recovery_total", Help: "Broker recoveries started by kind: relaunch (in place) or replace (recovery.<kind>).", ConstLabels: labels,
+		}, []string{"kind"}),
+
 		offersProcess: newTimer(prometheus.NewDesc("offers_process_seconds",
 			"Time spent processing a batch of offers, quantiles over the last 1028 samples (offers.process).",
 			nil, labels)),
@@ -115,7 +123,7 @@ func New(service string) *Metrics {
 	m.registry.MustRegister(
 		m.offersReceived, m.offersProcessed, m.revives, m.reviveThrottles,
 		m.declinesShort, m.declinesLong, m.suppresses, m.isSuppressed,
-		m.operations, m.taskStatus, m.planStatus, m.offersProcess,
+		m.operations, m.taskStatus, m.planStatus, m.recoveries, m.offersProcess,
 	)
 	return m
 }
@@ -183,6 +191,25 @@ func (m *Metrics) Operation(kind string) {
 		return
 	}
 	m.operations.WithLabelValues(kind).Inc()
+}
+
+// Recovery counts one broker recovery started, by kind ("relaunch": in
+// place; "replace": fresh reservations and volume).
+func (m *Metrics) Recovery(kind string) {
+	kind = strings.ToLower(strings.TrimSpace(kind))
+	if kind == "" {
+		return
+	}
+	m.recoveries.WithLabelValues(kind).Inc()
+}
+
+// RecoveryCount is how many recoveries of kind were started.
+func (m *Metrics) RecoveryCount(kind string) int64 {
+	c, err := m.recoveries.GetMetricWithLabelValues(kind)
+	if err != nil {
+		return 0
+	}
+	return counterValue(c)
 }
 
 // TaskStatus counts one task status update in the given Mesos state

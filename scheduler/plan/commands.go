@@ -196,10 +196,11 @@ func (p *Plan) Restart(phaseID, stepID string) error {
 		steps[0].interrupted = false
 	}
 	for _, st := range steps {
-		if st.status != Pending && st.pod != "" && st.action != ActionReconfigure {
+		if st.status != Pending && st.pod != "" && st.action != ActionReconfigure && p.name != RecoveryPlanName {
 			// A broker that ran is restarted: like an update's
 			// restart, its step completes only once the broker is
-			// back in the ISR.
+			// back in the ISR. (A recovery step completes once the
+			// broker is running and ready, as a deploy step does.)
 			st.action = ActionRestart
 		}
 		st.restart()

@@ -27,6 +27,10 @@ type PodState struct {
 	// PermanentlyFailed is set for a pod being replaced: the recovery plan
 	// owns it, so the deploy step counts it complete (as DC/OS does).
 	PermanentlyFailed bool
+	// Recovering is set for a pod the recovery plan owns (a deployed
+	// broker that failed, or one being paused or resumed): the deploy
+	// step counts it complete.
+	Recovering bool
 }
 
 // DownBrokers lists, by id, the pods that were launched but whose task is
@@ -91,7 +95,7 @@ func NewDeploy(s spec.ServiceSpec, pods map[int]PodState, opts ...Option) (*Plan
 // restarted is resumed instead of relaunched.
 func initialStatus(pod PodState, target string) (Status, []string) {
 	switch {
-	case pod.PermanentlyFailed:
+	case pod.PermanentlyFailed, pod.Recovering:
 		return Complete, nil
 	case pod.TaskID == "" || pod.ConfigHash != target:
 		return Pending, nil

@@ -5,6 +5,11 @@
 // parallel-canary, the operator commands continue, interrupt, forceComplete,
 // restart, start and stop, and the JSON shape of the DC/OS plans API.
 //
+// Besides the deploy plan (NewDeploy, WithRollout for updates) there is the
+// recovery plan (NewRecovery): parallel, empty until a deployed broker
+// needs recovery, then one phase per broker (AddRecovery), reused when the
+// broker fails again.
+//
 // The package does no I/O. Step progress is driven from outside: the service
 // layer asks for Candidates, works on them (offers, launches) and reports
 // what happened through Prepared, Launched, TaskUpdate and friends.

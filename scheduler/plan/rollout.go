@@ -90,7 +90,7 @@ func rolloutPhases(s spec.ServiceSpec, pods map[int]PodState, r *rolloutConfig) 
 	for _, id := range order {
 		st := StepSpec{Name: spec.StepName(id), Pod: spec.PodInstanceName(id), PodIndex: id, Action: string(byID[id].Action)}
 		st.Status, st.TaskIDs = initialStatus(pods[id], target)
-		if st.Action == ActionRestart && st.Status == Complete && !pods[id].PermanentlyFailed {
+		if st.Action == ActionRestart && st.Status == Complete && !pods[id].PermanentlyFailed && !pods[id].Recovering {
 			// Relaunched and ready, perhaps just before the scheduler
 			// restarted: the ISR was not seen yet, so look again.
 			st.Status, st.TaskIDs, st.AwaitISR = Started, []string{pods[id].TaskID}, true

@@ -10,10 +10,12 @@
 // "Recovery and Health Checks" docs), with what we add:
 //
 //   - A task that ended (FAILED, KILLED, ERROR, FINISHED, DROPPED, LOST)
-//     is relaunched in place, after a launch backoff that grows with every
-//     failure in a row (initial × factor^(n-1), capped), so that a crash
-//     loop does not hammer Mesos. The count resets once the broker has
-//     stayed up for Backoff.ResetAfter.
+//     is relaunched in place. The first failure in a row is relaunched at
+//     once; from the second the launch backoff applies and grows with
+//     every failure (initial × factor^(n-2), capped; Backoff.NextAttempt),
+//     so that a crash loop does not hammer Mesos. The count resets once
+//     the broker has stayed up (running and ready) for Backoff.ResetAfter.
+//     The deploy plan's launches back off by the same rule.
 //   - UNREACHABLE waits: the agent may come back, and with it the broker.
 //   - GONE, GONE_BY_OPERATOR or a removed agent mark the broker for
 //     replacement: the volume is gone with the agent.
@@ -102,6 +104,17 @@ func (b Backoff) Delay(failures int) time.Duration {
 		return b.Max
 	}
 	return time.Duration(d)
+}
+
+// NextAttempt is when a pod whose latest of failures failed launches in a
+// row ended at last may launch again: at once after the first failure,
+// then Delay(failures-1) after the latest.
+func (b Backoff) NextAttempt(failures int, last time.Time) time.Time {
+	wait := b.Delay(failures - 1)
+	if wait <= 0 || last.IsZero() {
+		return last
+	}
+	return last.Add(wait)
 }
 
 // Policy is a service's recovery options.
@@ -231,7 +244,7 @@ func decideOne(in Input, b Broker, replacing bool) Decision {
 	case b.Busy:
 		d.Kind, d.Reason = Skip, "another plan is working on this broker"
 	case b.ReplaceRequested:
-		d.Kind, d.Reason = Replace, "an operator asked to replace this broker: it gets fresh reservations and an empty volume, and Kafka copies its data from the other replicas"
+		d.Kind, d.Reason = Replace, "the broker is marked for replacement: it gets fresh reservations and an empty volume, and Kafka copies its data from the other replicas"
 	case replaceable(b, in.Policy):
 		return decideLost(in, b, replacing)
 	case b.State == Unreachable:
@@ -256,8 +269,8 @@ func replaceable(b Broker, p Policy) bool {
 
 func decideRelaunch(in Input, b Broker) Decision {
 	d := Decision{Broker: b.ID}
-	wait := in.Policy.Backoff.Delay(b.Failures)
-	next := b.LastFailure.Add(wait)
+	wait := in.Policy.Backoff.Delay(b.Failures - 1)
+	next := in.Policy.Backoff.NextAttempt(b.Failures, b.LastFailure)
 	if b.LastFailure.IsZero() || !in.Now.Before(next) {
 		d.Kind = Relaunch
 		d.Reason = fmt.Sprintf("the broker's task is %s; relaunching it in place (same agent, same volume, data kept)", b.State)

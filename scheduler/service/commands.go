@@ -73,6 +73,12 @@ func (s *Service) podByName(podName string) *pod {
 // planCommand decides an operator command and the write of the deploy
 // plan's overrides. Callers hold s.mu.
 func (s *Service) planCommand(cmd PlanCommand) effects {
+	if cmd.Plan == plan.RecoveryPlanName {
+		if err := runCommand(s.rec.plan, cmd); err != nil {
+			return failed(err)
+		}
+		return s.storeRecoveryOverrides(cmd.Command)
+	}
 	if cmd.Plan != plan.DeployPlanName {
 		return failed(&NotFoundError{Kind: "Plan", Name: cmd.Plan})
 	}

@@ -122,7 +122,7 @@ func rollable(current spec.ServiceSpec, pods map[int]plan.PodState) bool {
 func (s *Service) podStates() map[int]plan.PodState {
 	states := make(map[int]plan.PodState, len(s.pods))
 	for i, p := range s.pods {
-		states[i] = p.podState()
+		states[i] = s.withRecovery(i, p.podState())
 	}
 	return states
 }

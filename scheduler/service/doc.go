@@ -13,7 +13,7 @@
 //     reconciliation after every subscription and implicit reconciliation on
 //     a period;
 //   - the offer cycle: offers are evaluated (package offers) against the
-//     steps of the deploy plan (package plan) that need resources, matched
+//     steps of the deploy and recovery plans (package plan) that need resources, matched
 //     pods are reserved, get their volume and are launched with LAUNCH_GROUP
 //     (the TaskInfo from package taskinfo); reserved resources no broker owns
 //     are destroyed and unreserved; unused offers are declined in one call,
@@ -30,6 +30,13 @@
 //     completes only once its broker is back in the ISR (BackInSync), or
 //     goes to ERROR when service.isr_wait_timeout_secs runs out. The Kafka
 //     connection comes from Config.Kafka (the manager's, one per service);
+//   - recovery (recovery.go, replace.go, pause.go, backoff.go): the
+//     recovery plan takes over a deployed broker whose task ends, becomes
+//     unreachable or gone, or that an operator replaces, pauses or resumes;
+//     package recovery decides, each tick, to relaunch it in place (after
+//     the launch backoff shared with the deploy plan), wait, or replace it
+//     on fresh reservations (by hand, or automatically after the grace
+//     period with Kafka's PartitionHealth check off the lock);
 //   - the uninstall plan: kill every broker, release every reservation,
 //     tear the framework down and delete the service's state.
 //

@@ -10,7 +10,6 @@ import (
 	"github.com/mesos/mesos-go/api/v1/lib/scheduler/calls"
 
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/offers"
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/plan"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/spec"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/state"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/taskinfo"
@@ -27,7 +26,7 @@ import (
 // reservations. Only then is the LAUNCH_GROUP added to the agent's
 // operations; when the write fails, the launch is taken back and the
 // agent's offers are declined.
-func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers.Match) write {
+func (s *Service) stageLaunch(step launchStep, g *agentOffers, match *offers.Match) write {
 	agent := agentOf(match.Offer)
 	site := spec.Site{
 		Hostname: match.Offer.Hostname,
@@ -49,12 +48,15 @@ func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers
 	status := TaskStatus{TaskID: taskID, Confirmed: !match.Fresh}
 
 	previous, hadPrevious := s.pods[i]
+	if hadPrevious {
+		record.Paused = previous.record.Paused // pause.go
+	}
 	launched := &pod{record: record, status: status}
 	s.pods[i] = launched
 	g.ops = append(g.ops, match.Operations...)
 	g.launched = true
-	s.deploy.Prepared(step.Pod)
-	s.deploy.Launched(step.Pod, taskID)
+	step.plan.Prepared(step.Pod)
+	step.plan.Launched(step.Pod, taskID)
 
 	sp, frameworkID, resolve := s.spec, s.frameworkID, s.cfg.Secrets
 	var assembled struct {
@@ -71,6 +73,9 @@ func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers
 		resolved, err := resolveSecrets(ctx, resolve, sp, task.Secrets)
 		if err != nil {
 			return &secretsError{fmt.Errorf("delivering the secrets of %s: %w", step.Pod, err)}
+		}
+		if record.Paused {
+			task = pausedTask(task)
 		}
 		built := taskinfo.BuildTask(taskinfo.Launch{
 			Task: task, TaskID: taskID, ExecutorID: executorID,
@@ -103,12 +108,12 @@ func (s *Service) stageLaunch(step plan.Candidate, g *agentOffers, match *offers
 			} else {
 				delete(s.pods, i)
 			}
-			s.deploy.Pending(step.Pod)
+			step.plan.Pending(step.Pod)
 			why := fmt.Sprintf("storing its task failed (%v)", err)
 			if se := (*secretsError)(nil); errors.As(err, &se) {
 				why = se.Error()
 			}
-			s.deploy.Explain(step.Pod, fmt.Sprintf("the launch on %s was not sent: %s; it is tried again with the next offers", match.Offer.Hostname, why))
+			step.plan.Explain(step.Pod, fmt.Sprintf("the launch on %s was not sent: %s; it is tried again with the next offers", match.Offer.Hostname, why))
 			g.failed = true
 			return effects{}
 		}

@@ -100,10 +100,28 @@ func (s *Service) decideOffers(in []mesos.Offer) effects {
 	}
 	writes := s.launchSteps(groups)
 	s.cleanupUnexpected(groups)
+	writes = append(writes, s.noteLeftovers(groups)...)
 	return effects{writes: writes, after: func() effects {
 		defer s.decided(time.Now())
 		return s.acceptOrDecline(groups)
 	}}
+}
+
+// launchStep is a step waiting for an offer, with the plan it belongs to
+// (the deploy plan, or the recovery plan: recovery.go).
+type launchStep struct {
+	plan.Candidate
+	plan *plan.Plan
+}
+
+// launchable are the steps of every plan waiting for an offer, the deploy
+// plan's first.
+func (s *Service) launchable() []launchStep {
+	var out []launchStep
+	for _, c := range s.stepsNeedingOffers() {
+		out = append(out, launchStep{Candidate: c, plan: s.deploy})
+	}
+	return append(out, s.recoveryLaunches()...)
 }
 
 // stepsNeedingOffers are the deploy steps waiting for an offer whose pod
@@ -127,7 +145,7 @@ func (s *Service) needsOffers() bool {
 	if s.uninstall != nil {
 		return s.uninstallNeedsOffers()
 	}
-	return len(s.stepsNeedingOffers()) > 0
+	return len(s.launchable()) > 0 || len(s.rec.leftovers) > 0
 }
 
 // killOutdatedTasks kills the running task of every pending step: the pod
@@ -150,15 +168,15 @@ func (s *Service) killOutdatedTasks() effects {
 // writes that store the launched tasks' records.
 func (s *Service) launchSteps(groups []*agentOffers) []write {
 	var writes []write
-	for _, step := range s.stepsNeedingOffers() {
+	for _, step := range s.launchable() {
 		need, err := s.need(step.PodIndex)
 		if err != nil {
-			s.deploy.Explain(step.Pod, err.Error())
+			step.plan.Explain(step.Pod, err.Error())
 			continue
 		}
 		refusals := offers.NewTally(maxExamples)
 		launched := false
-		for _, g := range groups {
+		for _, g := range s.placementOrder(step.PodIndex, groups) {
 			if g.launched {
 				continue
 			}
@@ -176,7 +194,7 @@ func (s *Service) launchSteps(groups []*agentOffers) []write {
 		if !launched && !refusals.Empty() {
 			// Counted per reason, so that a thousand agents make a few
 			// clauses, not a thousand.
-			s.deploy.Explain(step.Pod, "no offer fits: "+refusals.String())
+			step.plan.Explain(step.Pod, "no offer fits: "+refusals.String())
 		}
 	}
 	return writes
@@ -190,7 +208,7 @@ func (s *Service) need(i int) (offers.Need, error) {
 	if err != nil {
 		return offers.Need{}, err
 	}
-	if p := s.pods[i]; p != nil && p.holdsReservations() {
+	if p := s.pods[i]; p != nil && p.holdsReservations() && !p.record.PermanentlyFailed {
 		fp := p.record.Footprint
 		need.Footprint = &fp
 		return need, nil

@@ -26,6 +26,7 @@ const (
 	propertySuppressed     = "suppressed"
 	propertyDeployOverride = "deploy-overrides"
 	propertyLastCompleted  = "last-completed-update-type"
+	propertyRecovery       = "recovery" // recovery.go
 )
 
 func propertyKey(name string) string     { return state.JoinKey(keyProperties, name) }
@@ -57,6 +58,13 @@ type TaskRecord struct {
 	LaunchedAt time.Time         `json:"launched_at"`
 	// Info is the TaskInfo sent to Mesos, as protobuf JSON.
 	Info json.RawMessage `json:"info"`
+	// PermanentlyFailed marks the pod for replacement (DC/OS's
+	// permanently-failed label): its next launch takes fresh reservations
+	// and an empty volume (recovery.go). A new launch's record clears it.
+	PermanentlyFailed bool `json:"permanently_failed,omitempty"`
+	// Paused is the pod's goal (pause.go): its task runs a command that
+	// keeps the sandbox and volume but does not start Kafka.
+	Paused bool `json:"paused,omitempty"`
 }
 
 // TaskStatus is the latest status of a TaskRecord's task, stored at

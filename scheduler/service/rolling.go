@@ -55,6 +55,9 @@ type Kafka interface {
 	CanRestartBroker(ctx context.Context, id int32) (admin.RestartCheck, error)
 	BackInSync(ctx context.Context, id int32) (admin.InSyncCheck, error)
 	ApplyClusterConfigs(ctx context.Context, configs []admin.ClusterConfig) error
+	// PartitionHealth is asked before an automatic replacement
+	// (recovery.go).
+	PartitionHealth(ctx context.Context) (admin.HealthReport, error)
 }
 
 // KafkaProvider returns the admin connection of the service's brokers; the
@@ -100,6 +103,9 @@ func (u unreachableKafka) BackInSync(context.Context, int32) (admin.InSyncCheck,
 }
 func (u unreachableKafka) ApplyClusterConfigs(context.Context, []admin.ClusterConfig) error {
 	return u.err
+}
+func (u unreachableKafka) PartitionHealth(context.Context) (admin.HealthReport, error) {
+	return admin.HealthReport{}, u.err
 }
 
 // controllerOf asks Kafka for the active controller: -1 when Kafka does

@@ -32,6 +32,9 @@ type fakeKafka struct {
 	applyErr    error
 	applied     [][]admin.ClusterConfig
 	gateChecks  []int32
+	// health is what PartitionHealth answers (recoveryplan_test.go).
+	health       admin.HealthReport
+	healthChecks int
 	// inSyncChecks lists the brokers BackInSync was asked about.
 	inSyncChecks []int32
 }

@@ -146,6 +146,7 @@ type Service struct {
 	spec        spec.ServiceSpec
 	pods        map[int]*pod
 	deploy      *plan.Plan
+	rec         recoveryState  // the recovery plan and its brokers (recovery.go)
 	uninstall   *uninstallPlan // non-nil once the uninstall started
 	// configs are the target and the stored configurations; properties
 	// the stored properties by name (as the state holds them).
@@ -268,6 +269,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		properties:  p.properties,
 		jobs:        make(chan job),
 		stopped:     make(chan struct{}),
+		rec:         newRecoveryState(),
 	}
 	for _, w := range p.warnings {
 		s.log.Warn("loading the service's state", "problem", w)
@@ -283,6 +285,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 			break
 		}
 		s.rollout = s.recoveredRollout()
+		s.openRecovery(p.properties[propertyRecovery])
 		if err := s.buildDeployPlan(p.overrides); err != nil {
 			s.fail(fmt.Sprintf("the stored target configuration %s cannot be planned: %v", s.configID(), err))
 		}
@@ -497,7 +500,7 @@ func (s *Service) tick() effects {
 		return fx.join(s.progressUninstall())
 	}
 	s.releaseDelayedSteps()
-	return fx.join(s.killOutdatedTasks()).join(s.rollingWork()).join(s.reviveOrSuppress())
+	return fx.join(s.killOutdatedTasks()).join(s.rollingWork()).join(s.recoveryWork()).join(s.reviveOrSuppress())
 }
 
 // frameworkRemoved decides what the master's refusal of our framework ID
@@ -521,6 +524,7 @@ func (s *Service) frameworkRemoved() effects {
 func (s *Service) recordPlanStatus() {
 	p := s.activePlan()
 	s.metrics.SetPlanStatus(p.Name(), string(p.Status()))
+	s.metrics.SetPlanStatus(s.rec.plan.Name(), string(s.rec.plan.Status()))
 }
 
 // activePlan is the uninstall plan while uninstalling, else the deploy

@@ -19,16 +19,26 @@ func (s *Service) handleUpdate(st mesos.TaskStatus) effects {
 	state := st.GetState().String()
 	s.metrics.TaskStatus(state)
 	delete(s.reconcile.waiting, taskID)
+	fx := s.noteAgentGone(st) // recovery.go
 
 	p := s.podOfTask(taskID)
 	if p == nil {
-		return s.handleUnknownTask(st)
+		return fx.join(s.handleUnknownTask(st))
 	}
+	return fx.join(s.storeStatus(p, st))
+}
+
+// storeStatus stores a status of pod p's task, then moves the plans.
+func (s *Service) storeStatus(p *pod, st mesos.TaskStatus) effects {
+	taskID := st.TaskID.Value
+	state := st.GetState().String()
 	next := s.nextStatus(p.status, st)
 	return effects{writes: []write{setWrite("storing the status of task "+taskID, taskStatusKey(p.record.Name), mustJSON(next), func(err error) effects {
 		if err != nil {
 			return failed(err)
 		}
+		prev := p.status
+		_, killedByUs := s.killedAt[taskID]
 		p.status = next
 		if next.terminal() {
 			delete(s.killedAt, taskID)
@@ -41,7 +51,8 @@ func (s *Service) handleUpdate(st mesos.TaskStatus) effects {
 			return effects{}
 		}
 		s.deploy.TaskUpdate(plan.TaskUpdate{TaskID: taskID, State: plan.TaskState(state), Ready: next.Ready})
-		s.noteLaunchOutcome(p, next)
+		fx := s.noteRecovery(p, prev, next)
+		s.noteLaunchOutcome(p, next, killedByUs)
 		if next.launchNeverReachedMesos() {
 			// The master does not know the task (TASK_UNKNOWN, after a
 			// failed ACCEPT): the step starts afresh. A TASK_UNKNOWN for a
@@ -49,7 +60,7 @@ func (s *Service) handleUpdate(st mesos.TaskStatus) effects {
 			// over learns of it again) and moves nothing.
 			s.deploy.Pending(spec.PodInstanceName(p.record.Pod))
 		}
-		return s.noteDeployCompletion().join(s.advanceRoll())
+		return fx.join(s.noteDeployCompletion()).join(s.advanceRoll())
 	})}}
 }
 

@@ -31,6 +31,7 @@ const (
 // view is one published snapshot.
 type view struct {
 	detail    ServiceDetail
+	recovery  plan.Info
 	spec      spec.ServiceSpec
 	podStates map[int]plan.PodState
 	pods      []PodInstance
@@ -65,6 +66,7 @@ func (s *Service) publish() {
 			Status:       info.Status,
 			Plan:         info,
 		},
+		recovery:      s.rec.plan.Info(),
 		spec:          s.spec,
 		podStates:     make(map[int]plan.PodState, len(s.pods)),
 		pods:          []PodInstance{},
@@ -85,7 +87,7 @@ func (s *Service) publish() {
 	v.broker = Endpoint{Address: []string{}, DNS: []string{}, VIP: fmt.Sprintf("%s.%s.%s:%d", endpointBroker, strings.ReplaceAll(s.name, "/", ""), vipTLD, vipPort)}
 	for _, i := range s.sortedPods() {
 		p := s.pods[i]
-		v.podStates[i] = p.podState()
+		v.podStates[i] = s.withRecovery(i, p.podState())
 		if p.record.TaskID == "" {
 			continue
 		}
@@ -96,6 +98,9 @@ func (s *Service) publish() {
 		}
 	}
 	v.health = health(info, s.frameworkID)
+	if v.health.Code == 200 {
+		v.health = recoveryHealth(v.recovery, v.health)
+	}
 	if prev != nil && prev.outcomesVersion == s.outcomes.version() {
 		v.outcomes, v.outcomesVersion = prev.outcomes, prev.outcomesVersion
 	} else {
@@ -117,6 +122,7 @@ func podInstance(i int, p *pod) PodInstance {
 	if state == "" {
 		state = "STAGING"
 	}
+	state = pausedState(p, state)
 	return PodInstance{Name: spec.PodInstanceName(i), Tasks: []PodTask{{
 		ID: p.record.TaskID, Name: p.record.Name, State: state,
 		AgentID: p.record.AgentID, Hostname: p.record.Hostname,
@@ -153,15 +159,20 @@ func (s *Service) Uninstalling() bool { return s.current().detail.Uninstalling }
 func (s *Service) Removed() bool { return s.current().removed }
 
 // PlanNames lists the service's plans.
-func (s *Service) PlanNames() []string { return []string{plan.DeployPlanName} }
+func (s *Service) PlanNames() []string {
+	return []string{plan.DeployPlanName, plan.RecoveryPlanName}
+}
 
 // PlanInfo returns a plan; while uninstalling, "deploy" is the uninstall
 // plan (as in DC/OS).
 func (s *Service) PlanInfo(name string) (plan.Info, error) {
-	if name != plan.DeployPlanName {
-		return plan.Info{}, &NotFoundError{Kind: "Plan", Name: name}
+	switch name {
+	case plan.DeployPlanName:
+		return s.current().detail.Plan, nil
+	case plan.RecoveryPlanName:
+		return s.current().recovery, nil
 	}
-	return s.current().detail.Plan, nil
+	return plan.Info{}, &NotFoundError{Kind: "Plan", Name: name}
 }
 
 // Pods lists the pod instances that have a task, sorted by index.

@@ -47,6 +47,13 @@ type ServiceOptions struct {
 	// runs out the step is in ERROR with a message naming the partitions
 	// still missing it. Changing it restarts nothing.
 	ISRWaitTimeoutSeconds int `json:"isr_wait_timeout_secs"`
+	// EnableReplacement turns on the automatic replacement of brokers
+	// whose agent has been unreachable or gone for
+	// RecoverInPlaceGracePeriodSeconds (recovery.go). Changing these three
+	// restarts nothing.
+	EnableReplacement                bool `json:"enable_replacement"`
+	RecoverInPlaceGracePeriodSeconds int  `json:"recover_in_place_grace_period_secs"`
+	MinDelayBetweenRecoversSeconds   int  `json:"min_delay_between_recovers_secs"`
 	// Region pins every broker to one fault-domain region (adds
 	// @region:IS:<region> to the placement). "" leaves the region free.
 	// Fixed at install.
@@ -155,7 +162,10 @@ func DefaultOptions() Options {
 
 			RollingRestartSafetyCheck: true,
 			ISRWaitTimeoutSeconds:     DefaultISRWaitTimeoutSeconds,
-			ReadinessCheck:            ReadinessCheckOptions{IntervalSeconds: 60, DelaySeconds: 0, TimeoutSeconds: 120},
+
+			RecoverInPlaceGracePeriodSeconds: DefaultRecoverInPlaceGracePeriodSeconds,
+			MinDelayBetweenRecoversSeconds:   DefaultMinDelayBetweenRecoversSeconds,
+			ReadinessCheck:                   ReadinessCheckOptions{IntervalSeconds: 60, DelaySeconds: 0, TimeoutSeconds: 120},
 			HealthCheck: HealthCheckOptions{
 				Enabled: false, Method: "PORT",
 				IntervalSeconds: 60, DelaySeconds: 20, TimeoutSeconds: 60,

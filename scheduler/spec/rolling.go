@@ -55,6 +55,7 @@ func (s *ServiceSpec) UnmarshalJSON(data []byte) error {
 	if _, ok := svc["isr_wait_timeout_secs"]; !ok {
 		p.Options.Service.ISRWaitTimeoutSeconds = DefaultISRWaitTimeoutSeconds
 	}
+	defaultRecoveryOptions(&p.Options.Service, svc)
 	if present.UpdateStrategy == nil {
 		if canonical, err := normalizeStrategy(p.Options.Service.UpdateStrategy); err == nil {
 			p.UpdateStrategy = canonical

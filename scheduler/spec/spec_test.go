@@ -287,7 +287,7 @@ func TestDecodeProblems(t *testing.T) {
 		{"hyphen for underscore", `{"brokers":{"disk-type":"ROOT"}}`, validation.Problems{
 			p("brokers.disk-type", "", `unknown option in brokers; did you mean "disk_type"?`)}},
 		{"unknown option far from any", `{"service":{"security":{}}}`, validation.Problems{
-			p("service.security", "", "unknown option in service; it takes: deploy_strategy, health_check, isr_wait_timeout_secs, jmx, name, placement_constraint, placement_strategy, readiness_check, region, rolling_restart_safety_check, secrets, update_strategy, user")}},
+			p("service.security", "", "unknown option in service; it takes: deploy_strategy, enable_replacement, health_check, isr_wait_timeout_secs, jmx, min_delay_between_recovers_secs, name, placement_constraint, placement_strategy, readiness_check, recover_in_place_grace_period_secs, region, rolling_restart_safety_check, secrets, update_strategy, user")}},
 		{"unknown kafka option", `{"kafka":{"log_retention_hour":1}}`, validation.Problems{
 			p("kafka.log_retention_hour", "", `unknown option in kafka; did you mean "log_retention_hours"?`)}},
 		{"case matters", `{"Service":{}}`, validation.Problems{

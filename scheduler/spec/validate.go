@@ -54,6 +54,7 @@ func (o Options) Validate() validation.Problems {
 		ps.Add("service.update_strategy", o.Service.UpdateStrategy, "must be one of "+deployStrategiesAccepted)
 	}
 	between(&ps, "service.isr_wait_timeout_secs", o.Service.ISRWaitTimeoutSeconds, MinISRWaitTimeoutSeconds, MaxISRWaitTimeoutSeconds, "seconds")
+	validateRecovery(&ps, o.Service)
 	validateReadiness(&ps, o.Service.ReadinessCheck)
 	validateHealth(&ps, o.Service.HealthCheck)
 	validateSecrets(&ps, o)
