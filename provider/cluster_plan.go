@@ -153,6 +153,13 @@ func (r *clusterResource) previewUpdate(ctx context.Context, state, config, plan
 		return
 	}
 	name := plan.Name.ValueString()
+	// The apply keeps the secrets bindings deliver (putKeepingSecrets), so
+	// the preview does too: it must not show them going away.
+	if detail, err := c.GetService(ctx, name); err == nil {
+		if kept, err := withSecretsOf(options, detail.Options); err == nil {
+			options = kept
+		}
+	}
 	preview, err := c.PreviewService(ctx, name, options)
 	if err != nil {
 		addRefusal(diags, name, err)

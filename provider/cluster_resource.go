@@ -2,8 +2,10 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -189,8 +191,14 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	var waitErr error
 	if len(describeChanges(state.settings(), plan.settings())) > 0 { // a change of timeouts alone sends nothing
-		_, err := c.PutService(ctx, name, options, api.PutOptions{IfMatch: state.ConfigID.ValueString()})
+		_, err := putKeepingSecrets(ctx, c, name, options, state)
+		var outside *outsideChangeError
 		switch {
+		case errors.As(err, &outside):
+			resp.Diagnostics.AddError("Cluster changed outside Terraform",
+				fmt.Sprintf("Service %s was changed outside Terraform since the plan (its configuration is now %s, the plan was made against %s; changed: %s), "+
+					"so nothing was sent; run terraform plan again to see the change.", name, outside.current, state.ConfigID.ValueString(), strings.Join(outside.changes, "; ")))
+			return
 		case api.IsPreconditionFailed(err):
 			var e *api.Error
 			errors.As(err, &e)
@@ -296,4 +304,55 @@ func addAPIError(diags *diag.Diagnostics, doing string, err error) {
 		detail += "\n  - " + p.String()
 	}
 	diags.AddError("The scheduler refused the request", detail)
+}
+
+// putKeepingSecrets sends an update of the cluster's options with the
+// service.secrets entries the scheduler has now: kafka_cluster does not
+// manage them (kafka_secret_binding does), so an update keeps them as they
+// are. The If-Match is the state's config id; when the scheduler's target
+// has moved on only in what kafka_cluster does not manage (a binding added
+// or removed a secret, or wrote a new secret version), the update goes to
+// the new target instead, and a 412 between the read and the write starts
+// again a few times. A change of a managed setting since the plan is an
+// *outsideChangeError, and nothing is sent.
+func putKeepingSecrets(ctx context.Context, c *api.Client, name string, options json.RawMessage, state clusterModel) (api.PutResult, error) {
+	ifMatch := state.ConfigID.ValueString()
+	var lastErr error
+	for attempt := 0; attempt < bindingRetries; attempt++ {
+		detail, err := c.GetService(ctx, name)
+		if err != nil {
+			return api.PutResult{}, fmt.Errorf("reading service %s before the update: %w", name, err)
+		}
+		if ifMatch != "" && detail.ConfigID != ifMatch {
+			current, err := settingsFromOptions(detail.Options, state.settings())
+			if err != nil {
+				return api.PutResult{}, fmt.Errorf("reading service %s before the update: %w", name, err)
+			}
+			if changes := describeChanges(state.settings(), current); len(changes) > 0 {
+				return api.PutResult{}, &outsideChangeError{current: detail.ConfigID, changes: changes}
+			}
+			ifMatch = detail.ConfigID
+		}
+		body, err := withSecretsOf(options, detail.Options)
+		if err != nil {
+			return api.PutResult{}, fmt.Errorf("reading the secrets of service %s before the update: %w", name, err)
+		}
+		put, err := c.PutService(ctx, name, body, api.PutOptions{IfMatch: ifMatch})
+		if !api.IsPreconditionFailed(err) {
+			return put, err
+		}
+		lastErr = err
+	}
+	return api.PutResult{}, lastErr
+}
+
+// outsideChangeError is a cluster whose managed settings changed since the
+// plan.
+type outsideChangeError struct {
+	current string
+	changes []string
+}
+
+func (e *outsideChangeError) Error() string {
+	return fmt.Sprintf("the service's configuration is now %s (%s)", e.current, strings.Join(e.changes, "; "))
 }

@@ -156,7 +156,7 @@ func (p *kafkaProvider) Configure(ctx context.Context, req provider.ConfigureReq
 const defaultPollInterval = 500 * time.Millisecond
 
 func (p *kafkaProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewClusterResource, NewTopicResource}
+	return []func() resource.Resource{NewClusterResource, NewTopicResource, NewSecretBindingResource}
 }
 
 func (p *kafkaProvider) DataSources(context.Context) []func() datasource.DataSource {
