@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -321,4 +322,46 @@ func (tf *tfCLI) output(name string) string {
 		tf.t.Fatalf("terraform output %s exited %d:\n%s%s", name, code, stdout, stderr)
 	}
 	return strings.TrimSpace(stdout)
+}
+
+// requireTerraform fails the test, saying what to do, when the terraform
+// CLI is older than min (write-only attributes need 1.11): an old CLI
+// would otherwise fail later with an error about the configuration.
+func requireTerraform(t *testing.T, min string) {
+	t.Helper()
+	bin := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if bin == "" {
+		bin = "terraform"
+	}
+	out, err := exec.Command(bin, "version", "-json").Output()
+	if err != nil {
+		t.Fatalf("running %s version: %v (run make deps)", bin, err)
+	}
+	var v struct {
+		Version string `json:"terraform_version"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatalf("reading %s version -json: %v", bin, err)
+	}
+	if versionLess(v.Version, min) {
+		t.Fatalf("terraform %s is older than %s, which this test needs (write-only attributes): run make deps, which installs a recent one", v.Version, min)
+	}
+}
+
+// versionLess compares dotted numeric versions ("1.8.5" < "1.11.0").
+func versionLess(a, b string) bool {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := range max(len(as), len(bs)) {
+		var x, y int
+		if i < len(as) {
+			x, _ = strconv.Atoi(as[i])
+		}
+		if i < len(bs) {
+			y, _ = strconv.Atoi(bs[i])
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
 }

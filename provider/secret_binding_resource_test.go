@@ -97,6 +97,7 @@ resource "kafka_secret_binding" "shared" {
 // values and their base64: zero hits.
 func TestAccSecretBindingLifecycle(t *testing.T) {
 	requireAcc(t)
+	requireTerraform(t, "1.11.0")
 	t.Parallel()
 	const name = "acc-secrets"
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
@@ -358,6 +359,7 @@ resource "kafka_secret_binding" "later" {
 // fail the plan, before anything is sent.
 func TestAccSecretBindingRefusedAtPlan(t *testing.T) {
 	requireAcc(t)
+	requireTerraform(t, "1.11.0")
 	t.Parallel()
 	tf := newTFCLI(t)
 	tf.env = append(tf.env, "TF_VAR_v=not base64!")
@@ -613,6 +615,7 @@ func envOf(t *testing.T, pid int, key string) string {
 // secret and the next plan is empty.
 func TestAccSecretBindingFollowsAReplacedCluster(t *testing.T) {
 	requireAcc(t)
+	requireTerraform(t, "1.11.0")
 	t.Parallel()
 	const name = "acc-secrets-replace"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
