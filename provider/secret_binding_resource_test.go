@@ -326,7 +326,7 @@ resource "kafka_secret_binding" "later" {
 	}
 	haystacks := map[string][]byte{
 		"the provider's trace log": traceLog,
-		"terraform output": []byte(strings.Join(seen, "\n")), "terraform.tfstate": state,
+		"terraform output":         []byte(strings.Join(seen, "\n")), "terraform.tfstate": state,
 		"terraform.tfstate.backup": backup, "saved plan (show -json)": []byte(shown),
 	}
 	for name, data := range unzipped(t, filepath.Join(tf.dir, "bump.tfplan")) {
