@@ -190,6 +190,15 @@ func (f *fixture) launches(n int) []servicetest.Launch {
 	return f.master.Launches()
 }
 
+// runTimers runs one round of the service's timers with the clock as it
+// is now, and returns once it is done.
+func (f *fixture) runTimers() {
+	f.t.Helper()
+	if err := f.svc.RunTimers(f.ctx); err != nil {
+		f.t.Fatalf("running the timers: %v", err)
+	}
+}
+
 // waitFor polls cond until it holds or the fixture's deadline passes.
 func (f *fixture) waitFor(what string, cond func() (bool, string)) {
 	f.t.Helper()

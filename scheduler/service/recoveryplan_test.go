@@ -141,7 +141,7 @@ func TestRecoveryBacksOffThenResets(t *testing.T) {
 			t.Fatalf("%d launches during the backoff, want %d", n, launches)
 		}
 		f.clock.Advance(gap - time.Second)
-		time.Sleep(20 * tick) // ticks that must not release the step
+		f.runTimers() // a timer round that must not release the step
 		if st := f.recoveryStep("kafka-0"); st.Status != plan.Delayed {
 			t.Fatalf("released %s before the backoff of %s ended", st.Status, gap)
 		}
@@ -159,7 +159,7 @@ func TestRecoveryBacksOffThenResets(t *testing.T) {
 	f.running(up)
 	f.waitRecovery("kafka-0", plan.Complete, "")
 	f.clock.Advance(10*time.Minute + time.Second)
-	time.Sleep(10 * tick)
+	f.runTimers()
 	f.fail(up, mesos.TASK_FAILED)
 	f.waitRecovery("kafka-0", plan.Pending, "relaunching it in place")
 	relaunch()
@@ -290,7 +290,7 @@ func TestAutomaticReplacementAfterGrace(t *testing.T) {
 	spare := servicetest.NewAgent(4)
 	spare2 := servicetest.NewAgent(5)
 	f.clock.Advance(59 * time.Second)
-	time.Sleep(20 * tick)
+	f.runTimers()
 	f.offers(spare, spare2)
 	if n := len(f.master.Launches()); n != 3 {
 		t.Fatalf("%d launches within the grace period, want 3", n)
@@ -312,7 +312,7 @@ func TestAutomaticReplacementAfterGrace(t *testing.T) {
 	f.waitRecovery("kafka-2", plan.Pending, "min_delay_between_recovers_secs")
 
 	f.clock.Advance(119 * time.Second)
-	time.Sleep(20 * tick)
+	f.runTimers()
 	f.offers(spare2)
 	if n := len(f.master.Launches()); n != 4 {
 		t.Fatalf("%d launches within the delay after the first replacement, want 4", n)
@@ -518,7 +518,7 @@ func TestReplacedReservationsAreReleased(t *testing.T) {
 
 	suppressed := len(f.master.Calls(scheduler.Call_SUPPRESS))
 	f.clock.Advance(10 * time.Second)
-	time.Sleep(20 * tick)
+	f.runTimers()
 	if n := len(f.master.Calls(scheduler.Call_SUPPRESS)); n != suppressed {
 		t.Fatalf("offers suppressed while the old reservations are not released")
 	}
