@@ -137,25 +137,7 @@ func TestSIGKILLMidDeployAndMidUninstall(t *testing.T) {
 	// Released reservations vanish with the next offer cycle; give the
 	// scheduler a few seconds to clean up what a launch it never sent
 	// may have left, then require reservations only on the brokers' agents.
-	waitUntil(t, "reservations of "+role+" only on the brokers' agents, one volume each", 15*time.Second, func() (bool, string) {
-		var leaked []string
-		volumes := map[string]int{}
-		for _, a := range mesos.Snapshot().Agents {
-			for _, r := range roleResources(a, role) {
-				if !brokerAgents[a.ID] {
-					leaked = append(leaked, a.Hostname+": "+r.Text)
-				}
-				if r.PersistenceID != "" {
-					volumes[a.ID]++
-				}
-			}
-		}
-		ok := len(leaked) == 0 && len(volumes) == 3
-		for _, n := range volumes {
-			ok = ok && n == 1
-		}
-		return ok, fmt.Sprintf("leaked %v; volumes per agent %v", leaked, volumes)
-	})
+	requireReservationsOnlyOnBrokerAgents(t, mesos, name, role)
 
 	// 3. Uninstall, and kill the scheduler once the uninstall made progress:
 	// once it released reservations (the kill-tasks phase is complete by
