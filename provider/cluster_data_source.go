@@ -29,15 +29,7 @@ func (d *clusterDataSource) Schema(_ context.Context, _ datasource.SchemaRequest
 }
 
 func (d *clusterDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	s, ok := req.ProviderData.(*schedulerClient)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("kafka_cluster got %T; this is a bug in the provider.", req.ProviderData))
-		return
-	}
-	d.sched = s
+	d.sched = providerClient(req.ProviderData, "kafka_cluster", &resp.Diagnostics)
 }
 
 // Read reads the named cluster; one that does not exist is an error (a

@@ -48,15 +48,7 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 }
 
 func (r *clusterResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return // validation before the provider is configured
-	}
-	s, ok := req.ProviderData.(*schedulerClient)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("kafka_cluster got %T; this is a bug in the provider.", req.ProviderData))
-		return
-	}
-	r.sched = s
+	r.sched = providerClient(req.ProviderData, "kafka_cluster", &resp.Diagnostics)
 }
 
 // Create installs the service and waits for its deploy plan. Once the

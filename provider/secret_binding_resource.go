@@ -131,15 +131,7 @@ func (r *secretBindingResource) Schema(ctx context.Context, _ resource.SchemaReq
 }
 
 func (r *secretBindingResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	s, ok := req.ProviderData.(*schedulerClient)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("kafka_secret_binding got %T; this is a bug in the provider.", req.ProviderData))
-		return
-	}
-	r.sched = s
+	r.sched = providerClient(req.ProviderData, "kafka_secret_binding", &resp.Diagnostics)
 }
 
 func (r *secretBindingResource) ConfigValidators(context.Context) []resource.ConfigValidator {

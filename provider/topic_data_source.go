@@ -84,12 +84,19 @@ func (d *topicDataSource) Configure(_ context.Context, req datasource.ConfigureR
 
 // dataSourceClient takes the provider's data for a data source.
 func dataSourceClient(req datasource.ConfigureRequest, resp *datasource.ConfigureResponse, name string) *schedulerClient {
-	if req.ProviderData == nil {
+	return providerClient(req.ProviderData, name, &resp.Diagnostics)
+}
+
+// providerClient takes the provider's data (the configured scheduler
+// client) for a resource or data source; nil before the provider is
+// configured.
+func providerClient(data any, name string, diags *diag.Diagnostics) *schedulerClient {
+	if data == nil {
 		return nil
 	}
-	s, ok := req.ProviderData.(*schedulerClient)
+	s, ok := data.(*schedulerClient)
 	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("%s got %T; this is a bug in the provider.", name, req.ProviderData))
+		diags.AddError("Unexpected provider data", fmt.Sprintf("%s got %T; this is a bug in the provider.", name, data))
 	}
 	return s
 }

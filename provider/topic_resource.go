@@ -114,15 +114,7 @@ func (r *topicResource) Schema(ctx context.Context, _ resource.SchemaRequest, re
 }
 
 func (r *topicResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	s, ok := req.ProviderData.(*schedulerClient)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("kafka_topic got %T; this is a bug in the provider.", req.ProviderData))
-		return
-	}
-	r.sched = s
+	r.sched = providerClient(req.ProviderData, "kafka_topic", &resp.Diagnostics)
 }
 
 // ValidateConfig checks names and configs with the scheduler's own rules,
