@@ -4,14 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/internal/zkserver"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/localmesos"
 	"github.com/kafka-on-mesos/terraform-provider-kafka/scheduler/localmesos/master"
 )
@@ -33,21 +31,9 @@ func TestSIGKILLMidRecoveryAndMidReplace(t *testing.T) {
 		name = "kafka"
 		role = "kafka-role"
 	)
-	dir := t.TempDir()
-	bin := buildSchedulerBinary(t, dir)
-	zks := zkserver.Start(t)
-	mesos := startSIGKILLMesos(t, dir)
-	s := &sigkillRun{t: t, bin: bin, dir: dir, master: mesos.SchedulerURL(), zk: zks.Addr()}
-	t.Cleanup(s.printLogsOnFailure)
-
-	options := fmt.Sprintf(`{
-	  "service": {"placement_strategy": "NODE", "readiness_check": {"interval": 5, "delay": 2}},
-	  "brokers": {"count": 3, "mem": 512, "heap": {"size": 256}, "disk": 1024,
-	              "kafka_uri": %q, "kafka_version_path": "kafka-dev"},
-	  "kafka": {"server_properties": {"devkafka.registry.dir": %q}}
-	}`, "file://"+kafkaDist, filepath.Join(dir, "registry"))
+	s, mesos, _ := newSIGKILLRun(t)
 	p := s.start()
-	if code, body := p.do(http.MethodPut, "/v1/services/"+name, options); code != http.StatusCreated {
+	if code, body := p.do(http.MethodPut, "/v1/services/"+name, s.threeBrokerOptions()); code != http.StatusCreated {
 		t.Fatalf("PUT /v1/services/%s: %d %s", name, code, body)
 	}
 	waitUntil(t, "the deploy to complete", 120*time.Second, func() (bool, string) {

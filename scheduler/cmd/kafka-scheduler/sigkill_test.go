@@ -38,20 +38,8 @@ func TestSIGKILLMidDeployAndMidUninstall(t *testing.T) {
 		name = "kafka"
 		role = "kafka-role"
 	)
-	dir := t.TempDir()
-	bin := buildSchedulerBinary(t, dir)
-
-	zks := zkserver.Start(t)
-	mesos := startSIGKILLMesos(t, dir)
-	s := &sigkillRun{t: t, bin: bin, dir: dir, master: mesos.SchedulerURL(), zk: zks.Addr()}
-	t.Cleanup(s.printLogsOnFailure)
-
-	options := fmt.Sprintf(`{
-	  "service": {"placement_strategy": "NODE", "readiness_check": {"interval": 5, "delay": 2}},
-	  "brokers": {"count": 3, "mem": 512, "heap": {"size": 256}, "disk": 1024,
-	              "kafka_uri": %q, "kafka_version_path": "kafka-dev"},
-	  "kafka": {"server_properties": {"devkafka.registry.dir": %q}}
-	}`, "file://"+kafkaDist, filepath.Join(dir, "registry"))
+	s, mesos, zks := newSIGKILLRun(t)
+	options := s.threeBrokerOptions()
 
 	// 1. Install, and kill the scheduler once the deploy is under way.
 	p := s.start()
@@ -195,6 +183,30 @@ func TestSIGKILLMidDeployAndMidUninstall(t *testing.T) {
 	if code, body := p.do(http.MethodGet, "/v1/services", ""); code != http.StatusOK || strings.Contains(body, `"kafka"`) {
 		t.Fatalf("GET /v1/services: %d %s", code, body)
 	}
+}
+
+// newSIGKILLRun builds the binary and starts what it runs against: a
+// real ZooKeeper and a local Mesos of 4 agents.
+func newSIGKILLRun(t *testing.T) (*sigkillRun, *localmesos.Cluster, *zkserver.Server) {
+	t.Helper()
+	dir := t.TempDir()
+	bin := buildSchedulerBinary(t, dir)
+	zks := zkserver.Start(t)
+	mesos := startSIGKILLMesos(t, dir)
+	s := &sigkillRun{t: t, bin: bin, dir: dir, master: mesos.SchedulerURL(), zk: zks.Addr()}
+	t.Cleanup(s.printLogsOnFailure)
+	return s, mesos, zks
+}
+
+// threeBrokerOptions are the options of the 3-broker service the SIGKILL
+// tests run: one broker per agent, a quick readiness check.
+func (s *sigkillRun) threeBrokerOptions() string {
+	return fmt.Sprintf(`{
+	  "service": {"placement_strategy": "NODE", "readiness_check": {"interval": 5, "delay": 2}},
+	  "brokers": {"count": 3, "mem": 512, "heap": {"size": 256}, "disk": 1024,
+	              "kafka_uri": %q, "kafka_version_path": "kafka-dev"},
+	  "kafka": {"server_properties": {"devkafka.registry.dir": %q}}
+	}`, "file://"+kafkaDist, filepath.Join(s.dir, "registry"))
 }
 
 // buildSchedulerBinary builds kafka-scheduler from the package folder (the
