@@ -27,13 +27,9 @@ import (
 // ephemeral variable text), a binary one as a file (from blob.bin in the
 // working folder), and optionally a binding to a secret written outside
 // Terraform.
-func secretBindingConfig(name string, textVersion int, withBinary, withShared bool) string {
-	return secretBindingConfigMem(name, 1024, textVersion, withBinary, withShared)
-}
-
-func secretBindingConfigMem(name string, mem, textVersion int, withBinary, withShared bool) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, `
+// secretTextHeader is the start of the bindings' test configurations: the
+// provider and an ephemeral variable "text" (TF_VAR_text) holding a value.
+const secretTextHeader = `
 terraform {
   required_providers {
     kafka = { source = "kafka-on-mesos/kafka" }
@@ -45,7 +41,16 @@ variable "text" {
   sensitive = true
   ephemeral = true
 }
+`
 
+func secretBindingConfig(name string, textVersion int, withBinary, withShared bool) string {
+	return secretBindingConfigMem(name, 1024, textVersion, withBinary, withShared)
+}
+
+func secretBindingConfigMem(name string, mem, textVersion int, withBinary, withShared bool) string {
+	var b strings.Builder
+	b.WriteString(secretTextHeader)
+	fmt.Fprintf(&b, `
 resource "kafka_cluster" "main" {
   name = %q
   brokers = {
@@ -623,19 +628,7 @@ func TestAccSecretBindingFollowsAReplacedCluster(t *testing.T) {
 	c := testClient(t)
 	tf := newTFCLI(t)
 	tf.env = append(tf.env, "TF_VAR_text=pw-"+randomHex(t, 8))
-	tf.write(fmt.Sprintf(`
-terraform {
-  required_providers {
-    kafka = { source = "kafka-on-mesos/kafka" }
-  }
-}
-
-variable "text" {
-  type      = string
-  sensitive = true
-  ephemeral = true
-}
-
+	tf.write(secretTextHeader + fmt.Sprintf(`
 resource "kafka_cluster" "main" {
   name = %q
   brokers = {
